@@ -1,0 +1,42 @@
+// Shared boot sequence for every runtime (Node now; browser page and worker next).
+//
+// Each entry point loads Pyodide its own way, then hands over here with `host`, the few
+// things that differ per runtime:
+//   host.readFile(path) -> Promise<Uint8Array>   bytes of a file the run needs
+//   host.mount(path)                              expose a host directory at the same path
+//                                                 (Node: NODEFS; browsers: not available)
+// and `channel` = { send(line), recv() -> string | null }, the synchronous event/command
+// pipe the Python side talks through. All data arrives as JSON; no code is generated.
+
+/** Copy the runtime-side Python (harness.inside, wasm_patches) into the in-memory FS. */
+async function installFiles(pyodide, files, host) {
+  for (const [target, source] of files) {
+    pyodide.FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
+    pyodide.FS.writeFile(target, await host.readFile(source));
+  }
+}
+
+/** Route Python's stdout/stderr to the runtime's own streams, unbuffered. */
+function routeOutput(pyodide, host) {
+  pyodide.setStdout({ write: (bytes) => host.write(1, bytes) });
+  pyodide.setStderr({ write: (bytes) => host.write(2, bytes) });
+}
+
+/**
+ * Boot the harness inside an already loaded Pyodide and serve host commands until told
+ * to exit. Resolves when the command loop ends; rejects if Python raised.
+ */
+export async function boot(pyodide, config, channel, host) {
+  routeOutput(pyodide, host);
+  await installFiles(pyodide, config.files, host);
+  for (const path of config.mounts) {
+    host.mount(path);
+  }
+  pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(config.runtime_root)})`);
+  const runner = pyodide.pyimport("harness.inside.runner");
+  try {
+    runner.serve(JSON.stringify(config), channel.send, channel.recv);
+  } finally {
+    runner.destroy();
+  }
+}

@@ -1,0 +1,51 @@
+"""Transports feed one queue; the controller's main loop is the only consumer.
+
+A reader thread per runtime stream does nothing but split lines, decode them and enqueue
+``(worker_id, message)``; all logic stays in the main loop (the pytest-xdist rule:
+receivers only enqueue). End of stream is enqueued as ``EOF`` so the loop learns that a
+runtime died even if it never said goodbye.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import IO, Any
+
+from harness import protocol
+
+EOF: dict[str, Any] = {"type": "eof"}
+
+
+class EventQueue:
+    """Every runtime's events, in arrival order, tagged with the worker they came from."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+
+    def put(self, worker_id: str, message: dict[str, Any]) -> None:
+        self._queue.put((worker_id, message))
+
+    def get(self, timeout: float | None = None) -> tuple[str, dict[str, Any]] | None:
+        """The next event, or None if nothing arrived within ``timeout`` seconds."""
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def read_lines(self, worker_id: str, stream: IO[bytes]) -> threading.Thread:
+        """Start a daemon thread that enqueues each JSON line of ``stream``, then EOF."""
+
+        def pump() -> None:
+            with stream:
+                for line in stream:
+                    try:
+                        message = protocol.decode(line)
+                    except protocol.ProtocolError as exc:
+                        message = {"type": "error", "kind": "protocol", "message": str(exc)}
+                    self.put(worker_id, message)
+            self.put(worker_id, EOF)
+
+        thread = threading.Thread(target=pump, name=f"harness-events-{worker_id}", daemon=True)
+        thread.start()
+        return thread

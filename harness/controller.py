@@ -1,0 +1,209 @@
+"""The host-side controller: boots a runtime, sends it the run, replays what comes back.
+
+Registered as a plugin on the host's pytest session (the role pytest-xdist's DSession
+plays): it stops local collection, and its ``pytest_runtestloop`` is the single main loop
+that takes events off the queue and hands them to the replayer. How the session ends
+(exit status 0-5) is decided by the same pytest machinery as natively: counters fed by the
+replayed reports, or the exception the runtime's session ended with, raised again here.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness import dist, invocation, wheels
+from harness.cache import write_value
+from harness.collector import EventQueue
+from harness.errors import HarnessError
+from harness.replay import Replayer
+from harness.runtimes import runtime_class
+from harness.runtimes.base import BootConfig, Runtime
+
+BOOT_TIMEOUT = float(os.environ.get("HARNESS_BOOT_TIMEOUT", "300"))
+WORKER_ID = "rt0"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The harness options of one invocation (``--harness-*`` on pytest's command line)."""
+
+    runtime: str
+    pyodide: str | None
+    dist_dir: Path | None
+    with_packages: tuple[str, ...]
+    requirements: tuple[Path, ...]
+    patches: bool
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> Settings:
+        dist_dir = config.getoption("harness_dist_dir")
+        return cls(
+            runtime=config.getoption("harness_runtime"),
+            pyodide=config.getoption("harness_pyodide"),
+            dist_dir=Path(dist_dir) if dist_dir else None,
+            with_packages=tuple(config.getoption("harness_with") or ()),
+            requirements=tuple(Path(p) for p in config.getoption("harness_requirements") or ()),
+            patches=not config.getoption("harness_no_patches"),
+        )
+
+
+def boot_config(config: pytest.Config, settings: Settings) -> BootConfig:
+    """Resolve the distribution and wheels (may download once) and describe the boot."""
+    distribution = dist.resolve(settings.pyodide, settings.dist_dir)
+    site = wheels.site_packages(
+        distribution.python_xy, list(settings.with_packages), list(settings.requirements)
+    )
+    cwd = Path(config.invocation_params.dir)
+    args = invocation.strip_harness_args(config.invocation_params.args)
+    mounts = invocation.mount_points(
+        [cwd, config.rootpath, site, *invocation.path_args(args, cwd)]
+    )
+    env, unset = invocation.runtime_env(dict(os.environ))
+    return BootConfig(
+        dist=distribution,
+        site_packages=site,
+        cwd=cwd,
+        mounts=mounts,
+        env=env,
+        unset_env=unset,
+        umask=invocation.host_umask(),
+        patches=settings.patches,
+    )
+
+
+class Controller:
+    """Owns one runtime for the session and turns its events into host hook calls."""
+
+    def __init__(self, config: pytest.Config, settings: Settings, boot: BootConfig) -> None:
+        self.config = config
+        self.settings = settings
+        self.boot = boot
+        self.events = EventQueue()
+        self.runtime: Runtime = runtime_class(settings.runtime)(boot, self.events, WORKER_ID)
+        self.ready: dict[str, Any] = {}
+        self.replayer: Replayer | None = None
+        self.args = [
+            a for a in invocation.strip_harness_args(config.invocation_params.args)
+            if a != "--cache-clear"  # the host cleared it already; the runtime never writes
+        ]
+
+    # -- boot -------------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Boot before the terminal prints its header, so the header can describe the runtime."""
+        try:
+            self.runtime.start()
+        except HarnessError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        deadline = time.monotonic() + BOOT_TIMEOUT
+        while time.monotonic() < deadline:
+            got = self.events.get(timeout=0.5)
+            if got is None:
+                continue
+            _, event = got
+            if event["type"] == "ready":
+                self.ready = event
+                return
+            if event["type"] in ("error", "eof"):
+                detail = event.get("message") or self.runtime.exit_description()
+                self.runtime.kill()
+                raise pytest.UsageError(f"{self.runtime.name} runtime failed to start: {last_line(detail)}")
+        self.runtime.kill()
+        raise pytest.UsageError(f"{self.runtime.name} runtime did not boot within {BOOT_TIMEOUT:.0f} s")
+
+    def pytest_report_header(self) -> list[str]:
+        d = self.boot.dist
+        r = self.ready
+        return [
+            f"harness: {self.runtime.name} runtime, Pyodide {d.version} "
+            f"(Python {r.get('python', d.python)}, {d.platform}, {d.arch}"
+            + (f", abi {d.abi_version}" if d.abi_version else "")
+            + f"), pytest {r.get('pytest', '?')} inside, ready in {r.get('boot_ms', 0) / 1000:.1f} s",
+            f"harness: {r.get('patch_summary', 'patches: unknown')}",
+        ]
+
+    # -- the run ----------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self) -> bool:
+        return True  # the runtime collects; its reports are replayed
+
+    def pytest_report_collectionfinish(self) -> list[str]:
+        return self.replayer.collectionfinish_lines if self.replayer else []
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        self.replayer = Replayer(session, WORKER_ID)
+        self.runtime.send("run", args=self.args)
+        ending: dict[str, Any] = {}
+        while True:
+            got = self.events.get(timeout=1.0)
+            if got is None:
+                continue
+            _, event = got
+            kind = event["type"]
+            if kind == "done":
+                break
+            if kind == "eof":
+                ending["crash"] = self.replayer.crashed(self.runtime.exit_description())
+                break
+            if kind in ("interrupted", "error"):
+                ending[kind] = event
+            elif kind == "cache_set":
+                if getattr(self.config, "cache", None) is not None:
+                    write_value(self.config.cache, event["key"], event["value"])
+            elif kind != "ready":
+                self.replayer.handle(event)
+        self._end(session, ending)
+        return True
+
+    def _end(self, session: pytest.Session, ending: dict[str, Any]) -> None:
+        """Raise what the runtime's session ended with, so the host ends the same way."""
+        terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+        error = ending.get("error")
+        if error and error["kind"] == "usage":
+            raise pytest.UsageError(error["message"])
+        if error:
+            if terminal is not None:
+                for line in str(error["message"]).splitlines():
+                    terminal.write_line(f"INTERNALERROR> {line}")
+            raise pytest.exit.Exception(f"{error['kind']} error inside the runtime", returncode=3)
+        if "crash" in ending:
+            if terminal is not None:
+                terminal.write_sep("!", ending["crash"], red=True)
+            assert self.replayer is not None
+            if not self.replayer.collection_done:
+                raise session.Interrupted(ending["crash"])
+            raise session.Failed(ending["crash"])
+        interrupted = ending.get("interrupted")
+        if interrupted and interrupted["kind"] == "exit":
+            raise pytest.exit.Exception(interrupted["message"], returncode=interrupted["returncode"])
+        if session.shouldfail:
+            raise session.Failed(session.shouldfail)
+        if interrupted:
+            raise session.Interrupted(interrupted["message"])
+        if session.shouldstop:
+            raise session.Interrupted(session.shouldstop)
+
+    # -- teardown ---------------------------------------------------------------------
+
+    def pytest_sessionfinish(self) -> None:
+        if self.runtime.alive():
+            self.runtime.send("exit")
+        self.runtime.kill()
+
+    def pytest_unconfigure(self) -> None:
+        self.runtime.kill()
+
+
+def last_line(text: str) -> str:
+    """The most telling single line of a multi-line error (the last non-empty one)."""
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"

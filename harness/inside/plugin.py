@@ -1,0 +1,166 @@
+"""The pytest plugin that runs inside the runtime and turns every hook into an event.
+
+Reports are serialized with pytest's own ``pytest_report_to_serializable`` so the host can
+rebuild them with ``pytest_report_from_serializable`` and replay them into its own hooks
+(the model pytest-xdist's workers follow). Nothing here formats output for a human: the
+runtime's terminal writer goes to /dev/null and the host's terminal reporter does the
+printing, once.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+import pytest
+
+from harness import protocol
+
+Send = Callable[[str], None]
+
+# Builtin plugins that own .pytest_cache state and whose collection-time status line
+# ("run-last-failure: ...") is only known here; the host prints the lines we forward.
+_CACHE_PLUGINS = ("lfplugin", "nfplugin", "stepwiseplugin")
+
+
+def _location(location: Any) -> list[Any] | None:
+    return list(location) if location is not None else None
+
+
+def serialize_warning(message: Any) -> dict[str, Any]:
+    """A ``warnings.WarningMessage`` as plain data (the category travels by name)."""
+    category = message.category
+    return {
+        "message": str(message.message),
+        "category_module": category.__module__,
+        "category_name": category.__qualname__,
+        "filename": str(message.filename),
+        "lineno": message.lineno,
+        "line": message.line,
+    }
+
+
+class EventPlugin:
+    """Emits one protocol event per pytest hook the host needs to replay."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.config: pytest.Config | None = None
+
+    def emit(self, type_: str, **fields: Any) -> None:
+        self._send(protocol.encode(type_, **fields))
+
+    def _serialize(self, report: Any) -> dict[str, Any]:
+        assert self.config is not None
+        return self.config.hook.pytest_report_to_serializable(config=self.config, report=report)
+
+    # -- configuration ---------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_cmdline_main(self, config: pytest.Config) -> None:
+        """Turn off file outputs the host produces itself (it would write them twice)."""
+        self.config = config
+        for name in ("xmlpath", "pastebin", "resultlog", "report_log"):
+            if getattr(config.option, name, None):
+                setattr(config.option, name, None)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        """Silence the runtime's terminal and route cache writes to the host."""
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            from _pytest.terminal import TerminalWriter
+
+            reporter._tw = TerminalWriter(open(os.devnull, "w", encoding="utf-8"))
+        cache = getattr(config, "cache", None)
+        if cache is not None:
+            self._route_cache(cache)
+
+    def _route_cache(self, cache: Any) -> None:
+        """Values set here are sent to the host, which owns the directory and writes atomically.
+
+        An overlay keeps ``get`` consistent with ``set`` for the rest of this session.
+        """
+        original_get = cache.get
+        overlay: dict[str, Any] = {}
+
+        def set_(key: str, value: object) -> None:
+            overlay[key] = value
+            self.emit("cache_set", key=key, value=value)
+
+        def get(key: str, default: Any) -> Any:
+            return overlay[key] if key in overlay else original_get(key, default)
+
+        cache.set = set_
+        cache.get = get
+
+    # -- session and collection -------------------------------------------------------
+
+    def pytest_sessionstart(self) -> None:
+        self.emit("session_start")
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        items = [
+            {"nodeid": x.nodeid, "location": _location(x.location)}
+            for x in report.result
+            if isinstance(x, pytest.Item)
+        ]
+        self.emit("collectreport", report=self._serialize(report), items=items)
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.emit("deselected", nodeids=[item.nodeid for item in items])
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.emit(
+            "collection_finish",
+            nodeids=[item.nodeid for item in session.items],
+            lines=self._cache_plugin_lines(session),
+        )
+
+    def _cache_plugin_lines(self, session: pytest.Session) -> list[str]:
+        """What lf/nf/stepwise would add after "collected N items"; only they know it."""
+        config = session.config
+        kwargs = {"config": config, "start_path": config.rootpath, "items": session.items}
+        lines: list[str] = []
+        for impl in config.hook.pytest_report_collectionfinish.get_hookimpls():
+            if impl.plugin_name in _CACHE_PLUGINS:
+                result = impl.function(*(kwargs[name] for name in impl.argnames))
+                if isinstance(result, str):
+                    lines.append(result)
+                elif result:
+                    lines.extend(result)
+        return lines
+
+    # -- tests ------------------------------------------------------------------------
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        self.emit("logstart", nodeid=nodeid, location=_location(location))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.emit("logreport", report=self._serialize(report))
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        self.emit("logfinish", nodeid=nodeid, location=_location(location))
+
+    def pytest_warning_recorded(
+        self, warning_message: Any, when: str, nodeid: str, location: Any
+    ) -> None:
+        self.emit(
+            "warning",
+            warning=serialize_warning(warning_message),
+            when=when,
+            nodeid=nodeid,
+            location=_location(location),
+        )
+
+    # -- abnormal endings -------------------------------------------------------------
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        value = excinfo.value
+        returncode = getattr(value, "returncode", None)
+        kind = "exit" if isinstance(value, pytest.exit.Exception) else "interrupted"
+        self.emit("interrupted", kind=kind, message=str(value), returncode=returncode)
+
+    def pytest_internalerror(self, excrepr: Any) -> bool:
+        self.emit("error", kind="internal", message=str(excrepr))
+        return True

@@ -1,0 +1,66 @@
+"""The harness as a pytest plugin: ``pytest -p harness.plugin --harness-runtime node``.
+
+``harness run`` is a thin wrapper that calls pytest with this plugin. Without
+``--harness-runtime`` the plugin does nothing, so loading it is always safe.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.controller import Controller, Settings, boot_config
+from harness.errors import HarnessError
+from harness.runtimes import RUNTIMES, runtime_class
+
+# Host plugins whose state comes from collection, which only the runtime performs; their
+# cache writes arrive from the runtime instead (see harness.cache).
+RUNTIME_OWNED_PLUGINS = ("lfplugin", "nfplugin", "stepwiseplugin")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("harness", "run the suite inside Pyodide (harness)")
+    group.addoption(
+        "--harness-runtime",
+        metavar="NAME",
+        default=None,
+        help=f"run tests inside Pyodide in this runtime: {', '.join(RUNTIMES)}",
+    )
+    group.addoption("--harness-pyodide", metavar="VERSION", default=None, help="Pyodide version (npm)")
+    group.addoption("--harness-dist-dir", metavar="PATH", default=None, help="unpacked Pyodide distribution")
+    group.addoption(
+        "--harness-with",
+        metavar="REQ",
+        action="append",
+        default=[],
+        help="extra requirement installed in the runtime (repeatable)",
+    )
+    group.addoption(
+        "--harness-requirements",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="requirements file installed in the runtime (repeatable)",
+    )
+    group.addoption(
+        "--harness-no-patches",
+        action="store_true",
+        default=False,
+        help="do not patch known runtime defects (shows what the patches prevent)",
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.getoption("harness_runtime") or config.option.help:
+        return
+    settings = Settings.from_config(config)
+    try:
+        runtime_class(settings.runtime)
+        boot = boot_config(config, settings)
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    for name in RUNTIME_OWNED_PLUGINS:
+        plugin = config.pluginmanager.get_plugin(name)
+        if plugin is not None:
+            config.pluginmanager.unregister(plugin)
+    config.pluginmanager.register(Controller(config, settings, boot), "harness-controller")

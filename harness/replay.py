@@ -1,0 +1,142 @@
+"""Replays runtime events into the host's pytest hooks, as pytest-xdist's controller does.
+
+The host never re-implements reporting: once a report is rebuilt with pytest's own
+``pytest_report_from_serializable``, the terminal reporter, junitxml, ``--durations``,
+``-x``/``--maxfail`` and any host plugin see it exactly as they would natively.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from typing import Any
+
+import pytest
+
+from harness.items import ItemRegistry
+
+_fallback_categories: dict[tuple[str, str], type[Warning]] = {}
+
+
+def warning_category(module: str, name: str) -> type[Warning]:
+    """The warning class by name; a same-named stand-in if the host cannot import it."""
+    try:
+        obj: Any = importlib.import_module(module)
+        for part in name.split("."):
+            obj = getattr(obj, part)
+        if isinstance(obj, type) and issubclass(obj, Warning):
+            return obj
+    except Exception:  # the category may live in code only the runtime can import
+        pass
+    key = (module, name)
+    if key not in _fallback_categories:
+        _fallback_categories[key] = type(name.rpartition(".")[2], (UserWarning,), {"__module__": module})
+    return _fallback_categories[key]
+
+
+def rebuild_warning(data: dict[str, Any]) -> warnings.WarningMessage:
+    category = warning_category(data["category_module"], data["category_name"])
+    return warnings.WarningMessage(
+        message=category(data["message"]),
+        category=category,
+        filename=data["filename"],
+        lineno=data["lineno"],
+        line=data.get("line"),
+    )
+
+
+def _location(value: list[Any] | None) -> tuple[Any, ...] | None:
+    return tuple(value) if value is not None else None
+
+
+class Replayer:
+    """Turns one runtime's event stream into host hook calls, keeping track of progress."""
+
+    def __init__(self, session: pytest.Session, worker_id: str) -> None:
+        self.session = session
+        self.config = session.config
+        self.hook = session.config.hook
+        self.items = ItemRegistry(session)
+        self.worker_id = worker_id
+        self.collection_done = False
+        self.collectionfinish_lines: list[str] = []
+        self.running: tuple[str, tuple[Any, ...] | None] | None = None
+        self.phases_reported: set[str] = set()
+
+    def _report(self, data: dict[str, Any]) -> Any:
+        return self.hook.pytest_report_from_serializable(config=self.config, data=data)
+
+    def handle(self, event: dict[str, Any]) -> None:
+        """Dispatch one event to the hooks pytest would have called natively."""
+        getattr(self, "on_" + event["type"])(event)
+
+    def on_session_start(self, event: dict[str, Any]) -> None:
+        pass  # the host session already started; the header was printed then
+
+    def on_collectreport(self, event: dict[str, Any]) -> None:
+        report = self._report(event["report"])
+        report.result = [self.items.get(i["nodeid"], i["location"]) for i in event["items"]]
+        self.hook.pytest_collectreport(report=report)
+
+    def on_deselected(self, event: dict[str, Any]) -> None:
+        self.hook.pytest_deselected(items=[self.items.get(n) for n in event["nodeids"]])
+
+    def on_collection_finish(self, event: dict[str, Any]) -> None:
+        self.session.items = [self.items.get(n) for n in event["nodeids"]]
+        self.session.testscollected = len(self.session.items)
+        self.collectionfinish_lines = event["lines"]
+        self.collection_done = True
+        self.hook.pytest_collection_finish(session=self.session)
+
+    def on_logstart(self, event: dict[str, Any]) -> None:
+        location = _location(event["location"])
+        self.running = (event["nodeid"], location)
+        self.phases_reported = set()
+        self.hook.pytest_runtest_logstart(nodeid=event["nodeid"], location=location)
+
+    def on_logreport(self, event: dict[str, Any]) -> None:
+        report = self._report(event["report"])
+        self.phases_reported.add(report.when)
+        self.hook.pytest_runtest_logreport(report=report)
+
+    def on_logfinish(self, event: dict[str, Any]) -> None:
+        self.running = None
+        self.hook.pytest_runtest_logfinish(nodeid=event["nodeid"], location=_location(event["location"]))
+
+    def on_warning(self, event: dict[str, Any]) -> None:
+        self.hook.pytest_warning_recorded.call_historic(  # historic, as pytest calls it
+            kwargs=dict(
+                warning_message=rebuild_warning(event["warning"]),
+                when=event["when"],
+                nodeid=event["nodeid"],
+                location=_location(event["location"]),
+            )
+        )
+
+    def crashed(self, description: str) -> str:
+        """Report the test that was running when the runtime died as failed; return a summary.
+
+        Reports already replayed stay as they are; only the interrupted test gains a
+        failure, so nothing produced before the crash is lost.
+        """
+        if self.running is None:
+            where = "during collection" if not self.collection_done else "between tests"
+            return f"runtime exited unexpectedly {where}: {description.splitlines()[0]}"
+        nodeid, location = self.running
+        message = f"runtime exited unexpectedly while running {nodeid}"
+        when = "teardown" if "call" in self.phases_reported else "call"
+        if "setup" not in self.phases_reported:
+            when = "setup"
+        report = pytest.TestReport(
+            nodeid=nodeid,
+            location=location or (nodeid, None, nodeid),
+            keywords={},
+            outcome="failed",
+            longrepr=f"{message}\n{description}",
+            when=when,
+            sections=[],
+            duration=0.0,
+        )
+        self.hook.pytest_runtest_logreport(report=report)
+        self.on_logfinish({"nodeid": nodeid, "location": list(location) if location else None})
+        return message

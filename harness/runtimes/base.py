@@ -1,0 +1,131 @@
+"""The one abstraction every runtime implements: start, send a command, be alive, be killed.
+
+Node, Chromium and Firefox differ only in how Pyodide is started and which transport
+carries the protocol's lines; what runs inside (``browsers/boot.mjs`` then
+``harness.inside.runner``) and what the host does with events are shared. Events go to the
+``EventQueue`` handed in, so one controller loop can serve many runtimes (``-n``).
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+import harness
+import wasm_patches
+from harness import protocol
+from harness.collector import EventQueue
+from harness.dist import Distribution
+
+# Where the runtime-side Python is copied inside the runtime's own file system.
+RUNTIME_ROOT = "/harness-runtime"
+
+
+@dataclass(frozen=True)
+class BootConfig:
+    """Everything a runtime needs to boot and look like the host for the project."""
+
+    dist: Distribution
+    site_packages: Path
+    cwd: Path
+    mounts: tuple[Path, ...]
+    env: dict[str, str]
+    unset_env: tuple[str, ...]
+    umask: int
+    patches: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def document(self) -> dict[str, Any]:
+        """The JSON the JavaScript entry point and ``runner.serve`` read."""
+        return {
+            "protocol_version": protocol.VERSION,
+            "dist": str(self.dist.path),
+            "pyodide_version": self.dist.version,
+            "files": runtime_files(),
+            "runtime_root": RUNTIME_ROOT,
+            "mounts": [str(p) for p in self.mounts],
+            "sys_path": [str(self.site_packages)],
+            "env": self.env,
+            "unset_env": list(self.unset_env),
+            "cwd": str(self.cwd),
+            "umask": self.umask,
+            "patches": self.patches,
+            **self.extra,
+        }
+
+
+def runtime_files() -> list[tuple[str, str]]:
+    """(path inside the runtime, path on the host) for the Python that runs inside.
+
+    Only ``harness/__init__``, ``harness/protocol`` and ``harness/inside`` go in: they are
+    stdlib-only by design. ``wasm_patches`` goes in whole (Python plus any JS it loads).
+    """
+    package = Path(harness.__file__).resolve().parent
+    sources = [package / "__init__.py", package / "protocol.py"]
+    sources += sorted((package / "inside").glob("*.py"))
+    patches = Path(wasm_patches.__file__).resolve().parent
+    sources += sorted(p for p in patches.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    files = []
+    for source in sources:
+        base = patches.parent if patches in source.parents else package.parent
+        files.append((f"{RUNTIME_ROOT}/{source.relative_to(base).as_posix()}", str(source)))
+    return files
+
+
+class StderrTail:
+    """Forwards a runtime's stderr to ours and remembers the last lines for crash reports."""
+
+    def __init__(self, sink: IO[str], keep: int = 30) -> None:
+        self._sink = sink
+        self._lines: collections.deque[str] = collections.deque(maxlen=keep)
+
+    def follow(self, stream: IO[bytes]) -> threading.Thread:
+        def pump() -> None:
+            with stream:
+                for raw in stream:
+                    line = raw.decode("utf-8", "replace")
+                    self._lines.append(line.rstrip("\n"))
+                    self._sink.write(line)
+                    self._sink.flush()
+
+        thread = threading.Thread(target=pump, name="harness-stderr", daemon=True)
+        thread.start()
+        return thread
+
+    def text(self) -> str:
+        return "\n".join(self._lines)
+
+
+class Runtime(ABC):
+    """One running Pyodide. Subclasses: ``node.NodeRuntime`` (more to come)."""
+
+    name: ClassVar[str]
+
+    def __init__(self, boot: BootConfig, events: EventQueue, worker_id: str) -> None:
+        self.boot = boot
+        self.events = events
+        self.worker_id = worker_id
+
+    @abstractmethod
+    def start(self) -> None:
+        """Launch the runtime; its events (first ``ready``) arrive on ``self.events``."""
+
+    @abstractmethod
+    def send(self, type_: str, **fields: Any) -> None:
+        """Send one protocol command."""
+
+    @abstractmethod
+    def alive(self) -> bool:
+        """Whether the runtime can still answer."""
+
+    @abstractmethod
+    def kill(self) -> None:
+        """Stop the runtime now and release everything it holds (idempotent)."""
+
+    @abstractmethod
+    def exit_description(self) -> str:
+        """Why the runtime is gone, for crash reports: exit status and last stderr lines."""

@@ -1,0 +1,123 @@
+"""The Node.js runtime: ``node browsers/node.mjs BOOT.json`` with two extra pipes.
+
+Events come back on a dedicated pipe (not stdout), so test output printed with ``-s`` goes
+straight to the terminal and can never be mistaken for an event.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from typing import Any
+
+import browsers
+from harness import protocol
+from harness.errors import HarnessError
+from harness.runtimes.base import Runtime, StderrTail
+
+MIN_NODE_MAJOR = 18
+
+
+def find_node() -> str:
+    """The ``node`` executable (``HARNESS_NODE`` overrides), or a one-line error."""
+    node = os.environ.get("HARNESS_NODE") or shutil.which("node")
+    if not node:
+        raise HarnessError("node not found; install Node.js 20+ (apt-get install nodejs)")
+    return node
+
+
+def node_version(node: str) -> str:
+    """``v20.20.2``-style version string of ``node``."""
+    try:
+        out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30)
+    except OSError as exc:
+        raise HarnessError(f"cannot run {node}: {exc.strerror}") from None
+    return out.stdout.strip()
+
+
+class NodeRuntime(Runtime):
+    """Pyodide inside a Node.js child process."""
+
+    name = "node"
+
+    _process: subprocess.Popen[bytes] | None = None
+    _command_fd: int | None = None
+    _boot_file: str | None = None
+
+    def start(self) -> None:
+        node = find_node()
+        version = node_version(node)
+        major = int(version.lstrip("v").split(".")[0] or 0)
+        if major < MIN_NODE_MAJOR:
+            raise HarnessError(f"node {version} is too old; Pyodide needs Node.js {MIN_NODE_MAJOR}+")
+        event_read, event_write = os.pipe()
+        command_read, command_write = os.pipe()
+        document = self.boot.document() | {"event_fd": event_write, "command_fd": command_read}
+        fd, self._boot_file = tempfile.mkstemp(prefix="harness-boot-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(document, f)
+        self._stderr = StderrTail(sys.stderr)
+        try:
+            self._process = subprocess.Popen(
+                [node, str(browsers.entry("node.mjs")), self._boot_file],
+                pass_fds=(event_write, command_read),
+                stdin=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                cwd=str(self.boot.cwd),
+                start_new_session=True,  # our SIGINT handling decides when it stops
+            )
+        finally:
+            os.close(event_write)
+            os.close(command_read)
+        self._command_fd = command_write
+        assert self._process.stderr is not None
+        self._stderr.follow(self._process.stderr)
+        self.events.read_lines(self.worker_id, os.fdopen(event_read, "rb"))
+
+    def send(self, type_: str, **fields: Any) -> None:
+        if self._command_fd is None:
+            raise RuntimeError("runtime not started")
+        data = (protocol.encode(type_, **fields) + "\n").encode("utf-8")
+        try:
+            while data:
+                data = data[os.write(self._command_fd, data) :]
+        except BrokenPipeError:
+            pass  # it died; the EOF on its event pipe tells the main loop
+
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def kill(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        if self._command_fd is not None:
+            os.close(self._command_fd)
+            self._command_fd = None
+        if self._boot_file is not None:
+            os.unlink(self._boot_file)
+            self._boot_file = None
+
+    def wait(self, timeout: float) -> int | None:
+        """Exit status once the process has ended (None if it is still running)."""
+        if self._process is None:
+            return None
+        try:
+            return self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def exit_description(self) -> str:
+        status = self.wait(5)
+        if status is None:
+            how = "still running"
+        elif status < 0:
+            how = f"killed by signal {-status}"
+        else:
+            how = f"exit code {status}"
+        tail = self._stderr.text()
+        return f"node {how}" + (f"\n{tail}" if tail else "")
