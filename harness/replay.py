@@ -64,6 +64,11 @@ class Replayer:
         self.phases_reported: set[str] = set()
 
     def _report(self, data: dict[str, Any]) -> Any:
+        # JSON has no tuples; pytest (junitxml, skip reporting) expects the skip longrepr
+        # (path, lineno, reason) and the location as tuples, as execnet would deliver them.
+        for key in ("longrepr", "location"):
+            if isinstance(data.get(key), list):
+                data[key] = tuple(data[key])
         return self.hook.pytest_report_from_serializable(config=self.config, data=data)
 
     def handle(self, event: dict[str, Any]) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 import traceback
 from typing import Any, Callable
 
@@ -71,9 +70,15 @@ def run_session(args: list[str], plugin: object) -> tuple[int, str | None]:
             os.environ["PYTEST_VERSION"] = previous
 
 
+def _uptime_ms() -> float:
+    """Milliseconds since the runtime process/page started (JS ``performance.now()``)."""
+    from js import performance
+
+    return float(performance.now())
+
+
 def serve(boot_json: str, send: Send, recv: Recv) -> None:
     """Boot, announce ``ready``, then run one pytest session per ``run`` command."""
-    started = time.perf_counter()
     boot = json.loads(boot_json)
     prepare_process(boot)
     patches, patch_summary = apply_patches(boot)
@@ -92,11 +97,14 @@ def serve(boot_json: str, send: Send, recv: Recv) -> None:
             patches=patches,
             patch_summary=patch_summary,
             notes=[],
-            boot_ms=round((time.perf_counter() - started) * 1000),
+            boot_ms=round(_uptime_ms()),
         )
     )
     while True:
-        command = protocol.decode(recv(), protocol.COMMAND_TYPES)
+        line = recv()
+        if line is None:  # the host is gone
+            return
+        command = protocol.decode(line, protocol.COMMAND_TYPES)
         if command["type"] == "exit":
             return
         status, usage_error = run_session(command["args"], EventPlugin(send))

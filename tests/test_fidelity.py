@@ -1,0 +1,93 @@
+"""The harness gives native pytest's results: counts, outcomes, JUnit XML, exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import (
+    PYODIDE_VERSIONS,
+    copy_project,
+    junit_outcomes,
+    junit_totals,
+    run_harness,
+    run_native,
+)
+
+pytestmark = pytest.mark.usefixtures("warm_dists")
+
+
+@pytest.mark.parametrize("pyodide", PYODIDE_VERSIONS)
+def test_basic_project_matches_native(tmp_path: Path, pyodide: str) -> None:
+    native_dir = copy_project("basic", tmp_path / "native")
+    harness_dir = copy_project("basic", tmp_path / "harness")
+    native = run_native(native_dir, "--junitxml=out.xml", "-rA")
+    ran = run_harness(harness_dir, "--junitxml=out.xml", "-rA", pyodide=pyodide)
+
+    assert ran.returncode == native.returncode == 1, ran.stdout + ran.stderr
+    assert ran.summary == native.summary == (
+        "3 failed, 7 passed, 2 skipped, 1 xfailed, 1 xpassed, 2 warnings, 2 errors"
+    )
+    assert junit_outcomes(harness_dir / "out.xml") == junit_outcomes(native_dir / "out.xml")
+    assert junit_totals(harness_dir / "out.xml") == junit_totals(native_dir / "out.xml")
+    # The failing test's captured output reaches the host report, as a section.
+    assert "Captured stdout call" in ran.stdout
+    assert "output printed before the failure" in ran.stdout
+    # The warning category exists only in the project; the summary still names it.
+    assert "ProjectWarning: careful with that" in ran.stdout
+    # -rA lines are the same set, in the same order.
+    native_short = [l for l in native.stdout.splitlines() if l.startswith(("PASSED", "FAILED", "ERROR", "SKIPPED", "XFAIL", "XPASS"))]
+    harness_short = [l for l in ran.stdout.splitlines() if l.startswith(("PASSED", "FAILED", "ERROR", "SKIPPED", "XFAIL", "XPASS"))]
+    assert harness_short == native_short
+    assert f"Pyodide {pyodide}" in ran.stdout
+
+
+def test_collection_error_interrupts_like_native(tmp_path: Path) -> None:
+    native = run_native(copy_project("broken", tmp_path / "n"))
+    ran = run_harness(copy_project("broken", tmp_path / "h"))
+    assert ran.returncode == native.returncode == 2
+    assert ran.summary == native.summary == "1 error"
+    assert "Interrupted: 1 error during collection" in ran.stdout
+    assert "ModuleNotFoundError: No module named 'module_that_does_not_exist'" in ran.stdout
+
+
+def test_continue_on_collection_errors(tmp_path: Path) -> None:
+    native = run_native(copy_project("broken", tmp_path / "n"), "--continue-on-collection-errors")
+    ran = run_harness(copy_project("broken", tmp_path / "h"), "--continue-on-collection-errors")
+    assert ran.returncode == native.returncode == 1
+    assert ran.summary == native.summary == "1 passed, 1 error"
+
+
+def test_selection_maxfail_and_exit_codes(tmp_path: Path) -> None:
+    """-k, -m, -x and 'no tests' behave (and exit) as natively, in one runtime boot each."""
+    project = copy_project("basic", tmp_path)
+    cases = [
+        (["-k", "param"], 1, "1 failed, 2 passed, 12 deselected"),
+        (["-m", "slow"], 0, "1 passed, 14 deselected"),
+        (["-k", "no_such_test"], 5, "15 deselected"),
+    ]
+    for args, code, summary in cases:
+        native = run_native(project, "-p", "no:cacheprovider", *args)
+        ran = run_harness(project, "-p", "no:cacheprovider", *args)
+        assert (ran.returncode, ran.summary) == (native.returncode, native.summary), args
+        assert ran.returncode == code, (args, ran.stdout)
+        if summary:
+            assert ran.summary == summary
+
+
+def test_stop_after_first_failure(tmp_path: Path) -> None:
+    project = copy_project("basic", tmp_path)
+    native = run_native(project, "-p", "no:cacheprovider", "-x")
+    ran = run_harness(project, "-p", "no:cacheprovider", "-x")
+    assert ran.returncode == native.returncode == 1
+    assert ran.summary == native.summary == "1 failed, 1 passed"
+    assert "stopping after 1 failures" in ran.stdout
+
+
+def test_missing_file_argument_is_usage_error(tmp_path: Path) -> None:
+    project = copy_project("basic", tmp_path)
+    native = run_native(project, "no_such_file.py")
+    ran = run_harness(project, "no_such_file.py")
+    assert ran.returncode == native.returncode == 4
+    assert "file or directory not found: no_such_file.py" in ran.stderr
