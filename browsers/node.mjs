@@ -54,10 +54,13 @@ function pipeChannel(eventFd, commandFd) {
 
 const config = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const channel = pipeChannel(config.event_fd, config.command_fd);
-const failBoot = (error) => {
+// The runtime cannot go on (a test called os._exit, a wasm trap, a JS RangeError, ...):
+// tell the host why, then exit with the program's own status when it has one.
+const fatal = (error) => {
   const message = String(error && error.stack ? error.stack : error);
-  channel.send(JSON.stringify({ v: config.protocol_version, type: "error", kind: "boot", message }));
-  process.exit(70);
+  channel.send(JSON.stringify({ v: config.protocol_version, type: "error", kind: "fatal", message }));
+  const exit = /Program terminated with exit\((\d+)\)/.exec(message);
+  process.exit(exit ? Number(exit[1]) : 70);
 };
 
 try {
@@ -77,5 +80,5 @@ try {
   await boot(pyodide, config, channel, host);
   process.exit(0);
 } catch (error) {
-  failBoot(error);
+  fatal(error);
 }

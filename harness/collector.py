@@ -33,6 +33,10 @@ class EventQueue:
         except queue.Empty:
             return None
 
+    def empty(self) -> bool:
+        """Whether nothing is waiting right now (a moment to flush output)."""
+        return self._queue.empty()
+
     def read_lines(self, worker_id: str, stream: IO[bytes]) -> threading.Thread:
         """Start a daemon thread that enqueues each JSON line of ``stream``, then EOF."""
 

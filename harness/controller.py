@@ -142,6 +142,8 @@ class Controller:
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
         self.replayer = Replayer(session, WORKER_ID)
         self.runtime.send("run", args=self.args)
+        terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+        writer = terminal._tw if terminal is not None else None
         ending: dict[str, Any] = {}
         while True:
             got = self.events.get(timeout=1.0)
@@ -152,15 +154,22 @@ class Controller:
             if kind == "done":
                 break
             if kind == "eof":
-                ending["crash"] = self.replayer.crashed(self.runtime.exit_description())
+                why = self.runtime.exit_description()
+                if "fatal" in ending:
+                    why += "\n" + first_line(ending.pop("fatal")["message"])
+                ending["crash"] = self.replayer.crashed(why)
                 break
-            if kind in ("interrupted", "error"):
+            if kind == "error" and event["kind"] == "fatal":
+                ending["fatal"] = event  # the end of the stream follows; report it then
+            elif kind in ("interrupted", "error"):
                 ending[kind] = event
             elif kind == "cache_set":
                 if getattr(self.config, "cache", None) is not None:
                     write_value(self.config.cache, event["key"], event["value"])
             elif kind != "ready":
                 self.replayer.handle(event)
+                if writer is not None and self.events.empty():
+                    writer.flush()  # live even when stdout is a pipe (CI logs), batched in bursts
         self._end(session, ending)
         return True
 
@@ -201,6 +210,11 @@ class Controller:
 
     def pytest_unconfigure(self) -> None:
         self.runtime.kill()
+
+
+def first_line(text: str) -> str:
+    """The headline of a JS error (its stack follows on the next lines)."""
+    return str(text).strip().splitlines()[0] if str(text).strip() else ""
 
 
 def last_line(text: str) -> str:

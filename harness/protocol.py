@@ -30,8 +30,10 @@ Runtime → host (events)
 ``interrupted``      ``kind`` ("interrupted", "failed" or "exit"), ``message``,
                      ``returncode``: the session ended early (collection errors,
                      ``pytest.exit``, KeyboardInterrupt).
-``error``            ``kind`` ("usage", "internal" or "boot"), ``message``: the runtime's
-                     pytest ended with a usage error / INTERNALERROR, or boot failed.
+``error``            ``kind`` ("usage", "internal" or "fatal"), ``message``: the runtime's
+                     pytest ended with a usage error / INTERNALERROR, or the runtime itself
+                     is going down (boot failed, ``os._exit``, wasm trap); for "fatal" the
+                     end of the stream follows.
 ``done``             ``exitstatus``: pytest returned; the runtime waits for a command.
 
 Host → runtime (commands)

@@ -8,16 +8,16 @@ left alone automatically.
 Adding a patch: write one module exposing ``NAME: str``, ``probe(**opts) -> dict[str, bool]``
 (True = defect present), ``apply(defects, **opts) -> None`` and optionally
 ``verify(**opts) -> dict[str, bool]`` (re-probe with the patch active; defaults to
-``probe``), then append it to ``_registry()``. Options such as ``nodefs_dirs`` are passed
-only to functions whose signature accepts them.
+``probe``), then append it to ``_registry()``. Every one of them is called with the keyword
+options of ``apply_all`` (today only ``nodefs_dirs``); take ``**_: object`` to ignore the
+ones a patch does not use.
 
 Importable on host CPython too: nothing here imports ``js``/``pyodide`` at import time.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
@@ -30,16 +30,8 @@ def _registry() -> list[ModuleType]:
     return [fd_without_path]
 
 
-def _call(fn: Callable[..., Any], *args: Any, **opts: Any) -> Any:
-    """Call `fn` with only the keyword options its signature accepts."""
-    params = inspect.signature(fn).parameters
-    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        opts = {k: v for k, v in opts.items() if k in params}
-    return fn(*args, **opts)
-
-
 def _run(mod: ModuleType, enabled: bool, opts: dict[str, Any]) -> dict[str, Any]:
-    defects: dict[str, bool] = dict(_call(mod.probe, **opts))
+    defects: dict[str, bool] = dict(mod.probe(**opts))
     res: dict[str, Any] = {
         "name": mod.NAME,
         "enabled": enabled,
@@ -49,8 +41,12 @@ def _run(mod: ModuleType, enabled: bool, opts: dict[str, Any]) -> dict[str, Any]
         "unpatchable": [],
     }
     if enabled and any(defects.values()):
-        _call(mod.apply, defects, **opts)
-        still = dict(_call(getattr(mod, "verify", mod.probe), **opts))
+        try:
+            mod.apply(defects, **opts)
+            still = dict(getattr(mod, "verify", mod.probe)(**opts))
+        except Exception as e:  # noqa: BLE001 - keep the findings, report the failure
+            res["error"] = f"{type(e).__name__}: {e}"
+            return res
         res["applied"] = True
         res["fixed"] = {k: not still.get(k, False) for k in defects}
         res["unpatchable"] = [k for k, v in defects.items() if v and still.get(k, False)]
@@ -60,26 +56,27 @@ def _run(mod: ModuleType, enabled: bool, opts: dict[str, Any]) -> dict[str, Any]
     return res
 
 
-def apply_all(enabled: bool = True, *, nodefs_dirs: Sequence[str] | None = None) -> list[dict[str, Any]]:
+def apply_all(
+    enabled: bool = True, *, nodefs_dirs: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
     """Probe every registered patch and apply it where its defect is present.
 
     `enabled=False` (``--no-patches``) only probes. `nodefs_dirs`: host-mounted (NODEFS)
     directories to probe in besides auto-detected mounts. Returns one dict per patch:
-    ``name``, ``enabled``, ``defects`` (True = present), ``applied``, ``fixed`` (True = the operation works
-    now), ``unpatchable`` (defects still present after applying), and, when a patch fails
-    itself, ``error``. A failing patch never raises: the run continues unpatched.
+    ``name``, ``enabled``, ``defects`` (True = present), ``applied``, ``fixed`` (True = the
+    operation works now), ``unpatchable`` (defects still present after applying), when a
+    patch fails itself ``error``, plus whatever the module reports in ``PROBED_ON`` /
+    ``INSTALLED``. A failing patch never raises: the run continues unpatched.
     """
     opts: dict[str, Any] = {"nodefs_dirs": list(nodefs_dirs) if nodefs_dirs else None}
     results: list[dict[str, Any]] = []
     for mod in _registry():
         try:
             results.append(_run(mod, enabled, opts))
-        except Exception as e:  # a broken patch must not take the whole run down
-            results.append({
-                "name": getattr(mod, "NAME", mod.__name__), "enabled": enabled,
-                "defects": {}, "applied": False,
-                "fixed": {}, "unpatchable": [], "error": f"{type(e).__name__}: {e}",
-            })
+        except Exception as e:  # noqa: BLE001 - a broken patch must not take the whole run down
+            name = getattr(mod, "NAME", mod.__name__)
+            results.append({"name": name, "enabled": enabled, "defects": {}, "applied": False,
+                            "fixed": {}, "unpatchable": [], "error": f"{type(e).__name__}: {e}"})
     return results
 
 
@@ -88,9 +85,9 @@ def _present(r: dict[str, Any]) -> list[str]:
 
 
 def _describe(r: dict[str, Any]) -> str:
-    if r.get("error"):
-        return f"{r['name']} (failed: {r['error']})"
     txt = ", ".join(_present(r))
+    if r.get("error"):
+        return f"{r['name']} ({txt + '; ' if txt else ''}patch failed: {r['error']})"
     if r.get("unpatchable"):
         txt += f"; still failing: {', '.join(r['unpatchable'])}"
     return f"{r['name']} ({txt})"

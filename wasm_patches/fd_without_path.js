@@ -84,7 +84,9 @@
         if (attr.mode !== undefined) fs.fchmodSync(nfd, attr.mode & 0o7777);
         if (attr.atime !== undefined || attr.mtime !== undefined) {
           const cur = fs.fstatSync(nfd);
-          fs.futimesSync(nfd, (attr.atime ?? cur.atimeMs) / 1000, (attr.mtime ?? cur.mtimeMs) / 1000);
+          const atime = attr.atime ?? cur.atimeMs;
+          const mtime = attr.mtime ?? cur.mtimeMs;
+          fs.futimesSync(nfd, atime / 1000, mtime / 1000);
         }
         if (attr.size !== undefined) fs.ftruncateSync(nfd, attr.size);
       }, err);

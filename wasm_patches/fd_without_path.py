@@ -22,7 +22,6 @@ import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 NAME = "fd-without-path"
@@ -71,7 +70,7 @@ def _is_nodefs(path: str) -> bool:
     try:
         m = _module()
         return bool(m.NODEFS) and _node_of(path).mount.type == m.NODEFS
-    except Exception:
+    except Exception:  # noqa: BLE001 - JsException from lookupPath, or no Module at all
         return False
 
 
@@ -82,7 +81,7 @@ def _nodefs_mountpoints() -> list[str]:
         if not m.NODEFS:
             return []
         return [str(x.mountpoint) for x in m.FS.getMounts(m.FS.root.mount) if x.type == m.NODEFS]
-    except Exception:
+    except Exception:  # noqa: BLE001 - any JS-side surprise means "no mounts known"
         return []
 
 
@@ -229,11 +228,13 @@ def detail(nodefs_dirs: Sequence[str] | None = None) -> dict[str, dict[str, str 
             try:
                 fn()
                 out[check][where] = None
-            except Exception as e:  # any failure (OSError, wrong value) is the defect
+            except Exception as e:  # noqa: BLE001 - any failure (OSError, bad value) is the defect
                 out[check][where] = f"{type(e).__name__}: {e}"
 
         for kind, d in dirs:
             for check, fn in _PER_DIR.items():
+                if check == "dup_fstat" and kind == "nodefs" and not _dup_shares_host_fd():
+                    continue
                 run(check, kind, lambda fn=fn, d=d: fn(d))
             if kind == "nodefs":
                 run("tempfile_on_nodefs", kind, lambda d=d: _c_tempfile(d))
@@ -241,6 +242,13 @@ def detail(nodefs_dirs: Sequence[str] | None = None) -> dict[str, dict[str, str 
     finally:
         os.umask(old_umask)
     return out
+
+
+def _dup_shares_host_fd() -> bool:
+    """Emscripten < 3.1.58 (Pyodide <= 0.25) dups NODEFS streams without a refcount: closing
+    the dup closes the host fd under the original (a separate upstream bug). Probing it there
+    would close a host fd twice, so that sub-check is skipped on NODEFS."""
+    return bool(getattr(_module().FS, "dupStream", None))
 
 
 def _collapse(det: dict[str, dict[str, str | None]]) -> dict[str, bool]:
@@ -264,29 +272,30 @@ def _wrappers(enabled: bool) -> Iterator[None]:
         st.enabled = before
 
 
-def probe(nodefs_dirs: Sequence[str] | None = None) -> dict[str, bool]:
+def probe(nodefs_dirs: Sequence[str] | None = None, **_: object) -> dict[str, bool]:
     """Defects of the runtime itself (installed wrappers bypassed): True = defect present."""
     with _wrappers(False):
         return _collapse(detail(nodefs_dirs))
 
 
-def verify(nodefs_dirs: Sequence[str] | None = None) -> dict[str, bool]:
+def verify(nodefs_dirs: Sequence[str] | None = None, **_: object) -> dict[str, bool]:
     """Same checks with the wrappers active: True = still failing after `apply`."""
     with _wrappers(True):
         return _collapse(detail(nodefs_dirs))
 
 
-def apply(defects: dict[str, bool], nodefs_dirs: Sequence[str] | None = None) -> None:
+def apply(defects: dict[str, bool], **_: object) -> None:
     """Install the JS hooks needed for the present defects (idempotent per Module).
 
-    `nodefs_dirs` is accepted for symmetry with `probe`; the hooks cover every mount.
+    Options such as `nodefs_dirs` are accepted and ignored: the hooks cover every mount.
     """
-    del nodefs_dirs
     wanted = [h for h, checks in HOOKS.items() if any(defects.get(c) for c in checks)]
     if not wanted or not _in_pyodide():
         return
     from pyodide.code import run_js  # type: ignore[import-not-found]
 
-    installer = run_js(Path(__file__).with_name("fd_without_path.js").read_text("utf-8"))
+    js_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fd_without_path.js")
+    with open(js_file, encoding="utf-8") as f:
+        installer = run_js(f.read())
     keys = str(installer(_module(), ",".join(wanted)))
     INSTALLED[:] = [k for k in keys.split(",") if k]

@@ -27,4 +27,5 @@ def test_print_passes():
 def test_print_then_fail():
     print("visible stdout line")
     print("visible stderr line", file=sys.stderr)
-    assert 1 == 2, "fails on purpose"
+    answer = 1
+    assert answer == 2, "fails on purpose"

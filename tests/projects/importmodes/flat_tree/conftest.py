@@ -1,0 +1,6 @@
+import pytest
+
+
+@pytest.fixture
+def flat_value():
+    return "flat"

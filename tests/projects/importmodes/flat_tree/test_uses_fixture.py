@@ -1,0 +1,2 @@
+def test_fixture(flat_value):
+    assert flat_value == "flat"
