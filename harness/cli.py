@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import signal
 import sys
+from pathlib import Path
 from collections.abc import Sequence
 
-from harness.errors import USAGE_ERROR, HarnessError
+from harness.errors import HarnessError
+from harness.runtimes import runtime_class
 
 # harness run option -> (pytest plugin option, takes a value)
 RUN_OPTIONS: dict[str, tuple[str, bool]] = {
@@ -31,6 +33,7 @@ USAGE = """\
 usage: harness run [--runtime node] [--pyodide VERSION | --dist-dir PATH]
                    [--with REQ]... [--requirements FILE]... [--no-patches]
                    [--] [pytest args...]
+       harness probe [--runtime node] [--pyodide V[,V...] | --dist-dir PATH] [--no-patches]
        harness doctor
 
 Runs pytest inside Pyodide and reports on the host. Any argument not listed above is
@@ -77,12 +80,26 @@ def _terminate_as_interrupt(signum: int, frame: object) -> None:
 def run(argv: Sequence[str]) -> int:
     import pytest
 
-    from harness.runtimes import runtime_class
-
     plugin_args, pytest_args = split_run_args(argv)
     runtime_class(plugin_args[plugin_args.index("--harness-runtime") + 1])
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     return int(pytest.main(["-p", "harness.plugin", *plugin_args, *pytest_args]))
+
+
+def probe_command(argv: Sequence[str]) -> int:
+    from harness.probe import probe
+
+    plugin_args, extra = split_run_args(argv)
+    if extra:
+        raise HarnessError(f"harness probe does not take {extra[0]!r}")
+    flags = [a for a in plugin_args if a == "--harness-no-patches"]
+    values = [a for a in plugin_args if a not in flags]
+    options = dict(zip(values[::2], values[1::2]))  # every other option takes one value
+    runtime = options.get("--harness-runtime", "node")
+    runtime_class(runtime)
+    dist_dir = options.get("--harness-dist-dir")
+    versions = (options.get("--harness-pyodide") or "").split(",") if not dist_dir else [""]
+    return probe([v or None for v in versions], Path(dist_dir) if dist_dir else None, runtime, not flags)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -97,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(USAGE)
                 return 0
             return run(rest)
+        if command == "probe":
+            return probe_command(rest)
         if command == "doctor":
             from harness.doctor import doctor
 

@@ -10,70 +10,44 @@ replayed reports, or the exception the runtime's session ended with, raised agai
 from __future__ import annotations
 
 import os
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness import dist, invocation, wheels
+from harness import invocation
 from harness.cache import write_value
 from harness.collector import EventQueue
 from harness.errors import HarnessError
 from harness.replay import Replayer
 from harness.runtimes import runtime_class
-from harness.runtimes.base import BootConfig, Runtime
+from harness.prepare import Settings, boot_config
+from harness.runtimes.base import BootConfig, Runtime, wait_ready
 
 BOOT_TIMEOUT = float(os.environ.get("HARNESS_BOOT_TIMEOUT", "300"))
 WORKER_ID = "rt0"
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The harness options of one invocation (``--harness-*`` on pytest's command line)."""
-
-    runtime: str
-    pyodide: str | None
-    dist_dir: Path | None
-    with_packages: tuple[str, ...]
-    requirements: tuple[Path, ...]
-    patches: bool
-
-    @classmethod
-    def from_config(cls, config: pytest.Config) -> Settings:
-        dist_dir = config.getoption("harness_dist_dir")
-        return cls(
-            runtime=config.getoption("harness_runtime"),
-            pyodide=config.getoption("harness_pyodide"),
-            dist_dir=Path(dist_dir) if dist_dir else None,
-            with_packages=tuple(config.getoption("harness_with") or ()),
-            requirements=tuple(Path(p) for p in config.getoption("harness_requirements") or ()),
-            patches=not config.getoption("harness_no_patches"),
-        )
-
-
-def boot_config(config: pytest.Config, settings: Settings) -> BootConfig:
-    """Resolve the distribution and wheels (may download once) and describe the boot."""
-    distribution = dist.resolve(settings.pyodide, settings.dist_dir)
-    site = wheels.site_packages(
-        distribution.python_xy, list(settings.with_packages), list(settings.requirements)
+def settings_from(config: pytest.Config) -> Settings:
+    """The ``--harness-*`` options of this pytest invocation."""
+    dist_dir = config.getoption("harness_dist_dir")
+    return Settings(
+        runtime=config.getoption("harness_runtime"),
+        pyodide=config.getoption("harness_pyodide"),
+        dist_dir=Path(dist_dir) if dist_dir else None,
+        with_packages=tuple(config.getoption("harness_with") or ()),
+        requirements=tuple(Path(p) for p in config.getoption("harness_requirements") or ()),
+        patches=not config.getoption("harness_no_patches"),
     )
-    cwd = Path(config.invocation_params.dir)
-    args = invocation.strip_harness_args(config.invocation_params.args)
-    mounts = invocation.mount_points(
-        [cwd, config.rootpath, site, *invocation.path_args(args, cwd)]
-    )
-    env, unset = invocation.runtime_env(dict(os.environ))
-    return BootConfig(
-        dist=distribution,
-        site_packages=site,
-        cwd=cwd,
-        mounts=mounts,
-        env=env,
-        unset_env=unset,
-        umask=invocation.host_umask(),
-        patches=settings.patches,
+
+
+def session_boot_config(config: pytest.Config, settings: Settings) -> BootConfig:
+    """Boot description for this pytest invocation: its directory, rootdir and path args."""
+    return boot_config(
+        settings,
+        cwd=Path(config.invocation_params.dir),
+        paths=[config.rootpath],
+        args=invocation.strip_harness_args(config.invocation_params.args),
     )
 
 
@@ -100,23 +74,9 @@ class Controller:
         """Boot before the terminal prints its header, so the header can describe the runtime."""
         try:
             self.runtime.start()
+            self.ready = wait_ready(self.runtime, BOOT_TIMEOUT)
         except HarnessError as exc:
             raise pytest.UsageError(str(exc)) from None
-        deadline = time.monotonic() + BOOT_TIMEOUT
-        while time.monotonic() < deadline:
-            got = self.events.get(timeout=0.5)
-            if got is None:
-                continue
-            _, event = got
-            if event["type"] == "ready":
-                self.ready = event
-                return
-            if event["type"] in ("error", "eof"):
-                detail = event.get("message") or self.runtime.exit_description()
-                self.runtime.kill()
-                raise pytest.UsageError(f"{self.runtime.name} runtime failed to start: {last_line(detail)}")
-        self.runtime.kill()
-        raise pytest.UsageError(f"{self.runtime.name} runtime did not boot within {BOOT_TIMEOUT:.0f} s")
 
     def pytest_report_header(self) -> list[str]:
         d = self.boot.dist
@@ -154,10 +114,8 @@ class Controller:
             if kind == "done":
                 break
             if kind == "eof":
-                why = self.runtime.exit_description()
-                if "fatal" in ending:
-                    why += "\n" + first_line(ending.pop("fatal")["message"])
-                ending["crash"] = self.replayer.crashed(why)
+                fatal = ending.pop("fatal", {}).get("message", "")
+                ending["crash"] = self.replayer.crashed(self.runtime.exit_description(), fatal)
                 break
             if kind == "error" and event["kind"] == "fatal":
                 ending["fatal"] = event  # the end of the stream follows; report it then
@@ -210,14 +168,4 @@ class Controller:
 
     def pytest_unconfigure(self) -> None:
         self.runtime.kill()
-
-
-def first_line(text: str) -> str:
-    """The headline of a JS error (its stack follows on the next lines)."""
-    return str(text).strip().splitlines()[0] if str(text).strip() else ""
-
-
-def last_line(text: str) -> str:
-    """The most telling single line of a multi-line error (the last non-empty one)."""
-    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
-    return lines[-1] if lines else "no output"
+        self.boot.cleanup()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.controller import Controller, Settings, boot_config
+from harness.controller import Controller, session_boot_config, settings_from
 from harness.errors import HarnessError
 from harness.runtimes import RUNTIMES, runtime_class
 
@@ -53,10 +53,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("harness_runtime") or config.option.help:
         return
-    settings = Settings.from_config(config)
+    settings = settings_from(config)
     try:
         runtime_class(settings.runtime)
-        boot = boot_config(config, settings)
+        boot = session_boot_config(config, settings)
     except HarnessError as exc:
         raise pytest.UsageError(str(exc)) from None
     for name in RUNTIME_OWNED_PLUGINS:

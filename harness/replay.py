@@ -118,17 +118,19 @@ class Replayer:
             )
         )
 
-    def crashed(self, description: str) -> str:
+    def crashed(self, exit_description: str, fatal: str = "") -> str:
         """Report the test that was running when the runtime died as failed; return a summary.
 
         Reports already replayed stay as they are; only the interrupted test gains a
-        failure, so nothing produced before the crash is lost.
+        failure, so nothing produced before the crash is lost. ``fatal`` is the runtime's
+        last word (a JS error or Python traceback), if it managed to say one.
         """
+        cause = fatal_headline(fatal) or exit_description.splitlines()[0]
+        details = "\n".join(filter(None, [exit_description, strip_js_stack(fatal)]))
         if self.running is None:
             where = "during collection" if not self.collection_done else "between tests"
-            return f"runtime exited unexpectedly {where}: {description.splitlines()[0]}"
+            return f"runtime exited unexpectedly {where}: {cause}"
         nodeid, location = self.running
-        message = f"runtime exited unexpectedly while running {nodeid}"
         when = "teardown" if "call" in self.phases_reported else "call"
         if "setup" not in self.phases_reported:
             when = "setup"
@@ -137,11 +139,28 @@ class Replayer:
             location=location or (nodeid, None, nodeid),
             keywords={},
             outcome="failed",
-            longrepr=f"{message}\n{description}",
+            longrepr=f"runtime exited unexpectedly while running {nodeid}\n{details}",
             when=when,
             sections=[],
             duration=0.0,
         )
         self.hook.pytest_runtest_logreport(report=report)
         self.on_logfinish({"nodeid": nodeid, "location": list(location) if location else None})
-        return message
+        return f"runtime exited unexpectedly while running {nodeid}: {cause}"
+
+
+def strip_js_stack(message: str) -> str:
+    """A runtime error without its JavaScript stack frames (``    at f (file:1:2)``)."""
+    return "\n".join(l for l in message.splitlines() if not l.lstrip().startswith("at ")).strip()
+
+
+def fatal_headline(message: str) -> str:
+    """The one line that says what killed the runtime.
+
+    A Python exception arrives as ``PythonError: Traceback ...`` whose last line is the
+    exception; a JS error (``RangeError: ...``, ``Exit: Program terminated ...``) leads.
+    """
+    lines = [l.strip() for l in strip_js_stack(message).splitlines() if l.strip()]
+    if not lines:
+        return ""
+    return lines[-1] if lines[0].startswith("PythonError") else lines[0]

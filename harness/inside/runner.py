@@ -37,7 +37,7 @@ def apply_patches(boot: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     """Probe the runtime's known defects and fix those present (unless --no-patches)."""
     import wasm_patches
 
-    results = wasm_patches.apply_all(enabled=boot["patches"], nodefs_dirs=boot["mounts"])
+    results = wasm_patches.apply_all(enabled=boot["patches"], nodefs_dirs=boot["probe_dirs"])
     return results, wasm_patches.summary(results)
 
 

@@ -9,10 +9,12 @@ carries the protocol's lines; what runs inside (``browsers/boot.mjs`` then
 from __future__ import annotations
 
 import collections
+import shutil
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
+import time
 from typing import IO, Any, ClassVar
 
 import harness
@@ -20,6 +22,7 @@ import wasm_patches
 from harness import protocol
 from harness.collector import EventQueue
 from harness.dist import Distribution
+from harness.errors import HarnessError
 
 # Where the runtime-side Python is copied inside the runtime's own file system.
 RUNTIME_ROOT = "/harness-runtime"
@@ -33,11 +36,17 @@ class BootConfig:
     site_packages: Path
     cwd: Path
     mounts: tuple[Path, ...]
+    probe_dirs: tuple[Path, ...]
     env: dict[str, str]
     unset_env: tuple[str, ...]
     umask: int
     patches: bool
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def cleanup(self) -> None:
+        """Remove the run's private scratch directories (the probe mount)."""
+        for path in self.probe_dirs:
+            shutil.rmtree(path, ignore_errors=True)
 
     def document(self) -> dict[str, Any]:
         """The JSON the JavaScript entry point and ``runner.serve`` read."""
@@ -48,6 +57,7 @@ class BootConfig:
             "files": runtime_files(),
             "runtime_root": RUNTIME_ROOT,
             "mounts": [str(p) for p in self.mounts],
+            "probe_dirs": [str(p) for p in self.probe_dirs],
             "sys_path": [str(self.site_packages)],
             "env": self.env,
             "unset_env": list(self.unset_env),
@@ -129,3 +139,26 @@ class Runtime(ABC):
     @abstractmethod
     def exit_description(self) -> str:
         """Why the runtime is gone, for crash reports: exit status and last stderr lines."""
+
+
+def wait_ready(runtime: Runtime, timeout: float) -> dict[str, Any]:
+    """Block until ``runtime`` says ``ready``; a one-line HarnessError if it dies or hangs.
+
+    Call only before anything else consumes the runtime's queue.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = runtime.events.get(timeout=0.5)
+        if got is None:
+            continue
+        event = got[1]
+        if event["type"] == "ready":
+            return event
+        if event["type"] in ("error", "eof"):
+            detail = event.get("message") or runtime.exit_description()
+            runtime.kill()
+            lines = [line.strip() for line in str(detail).splitlines() if line.strip()]
+            reason = next((l for l in lines if not l.startswith("at ")), "no output")
+            raise HarnessError(f"{runtime.name} runtime failed to start: {reason}")
+    runtime.kill()
+    raise HarnessError(f"{runtime.name} runtime did not boot within {timeout:.0f} s")

@@ -1,6 +1,6 @@
 """Fixture project: compared against native pytest (same outcomes, same captured sections).
 
-Why: exercises default fd capture, capsys and capfd inside the runtime, including the report
+Exercises default fd capture, capsys and capfd inside the runtime, including the report
 of a failing test's captured output. ``test_print_then_fail`` fails ON PURPOSE.
 Expected: 3 passed, 1 failed; the failure shows "Captured stdout call" with
 "visible stdout line" and "Captured stderr call" with "visible stderr line".

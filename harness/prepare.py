@@ -1,0 +1,62 @@
+"""From harness settings to a ``BootConfig``: distribution, wheels, mounts, environment.
+
+Shared by the pytest controller (``harness run``) and ``harness probe`` so both boot the
+runtime exactly the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import dist, invocation, wheels
+from harness.runtimes.base import BootConfig
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The harness options of one invocation."""
+
+    runtime: str = "node"
+    pyodide: str | None = None
+    dist_dir: Path | None = None
+    with_packages: tuple[str, ...] = ()
+    requirements: tuple[Path, ...] = ()
+    patches: bool = True
+
+
+def scratch_dir() -> Path:
+    """A private host directory mounted into the runtime for the patches' NODEFS probes,
+    so probing never creates files in the user's project."""
+    return Path(tempfile.mkdtemp(prefix="harness-scratch-"))
+
+
+def boot_config(
+    settings: Settings, cwd: Path, paths: Sequence[Path], args: Sequence[str] = ()
+) -> BootConfig:
+    """Resolve the distribution and wheels (downloading once) and describe the boot.
+
+    ``paths`` are host directories the run needs (project, rootdir); ``args`` the pytest
+    arguments, whose existing paths are mounted too.
+    """
+    distribution = dist.resolve(settings.pyodide, settings.dist_dir)
+    site = wheels.site_packages(
+        distribution.python_xy, list(settings.with_packages), list(settings.requirements)
+    )
+    scratch = scratch_dir()
+    mounts = invocation.mount_points([cwd, *paths, site, *invocation.path_args(args, cwd)])
+    env, unset = invocation.runtime_env(dict(os.environ))
+    return BootConfig(
+        dist=distribution,
+        site_packages=site,
+        cwd=cwd,
+        mounts=(*mounts, scratch),
+        probe_dirs=(scratch,),
+        env=env,
+        unset_env=unset,
+        umask=invocation.host_umask(),
+        patches=settings.patches,
+    )

@@ -1,0 +1,67 @@
+"""``harness probe``: which known runtime defects each Pyodide version has, and whether the
+patches fix them. Boots each runtime exactly as ``harness run`` would and reads the patch
+results from its ``ready`` event."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.collector import EventQueue
+from harness.prepare import Settings, boot_config
+from harness.runtimes import runtime_class
+from harness.runtimes.base import wait_ready
+
+BOOT_TIMEOUT = float(os.environ.get("HARNESS_BOOT_TIMEOUT", "300"))
+
+
+def probe_version(settings: Settings) -> dict[str, Any]:
+    """Boot once and return the runtime's ``ready`` event (patch results included)."""
+    boot = boot_config(settings, cwd=Path.cwd(), paths=[])
+    runtime = runtime_class(settings.runtime)(boot, EventQueue(), "probe")
+    try:
+        runtime.start()
+        ready = wait_ready(runtime, BOOT_TIMEOUT)
+        runtime.send("exit")
+        return ready | {"pyodide": boot.dist.version}
+    finally:
+        runtime.kill()
+        boot.cleanup()
+
+
+def cell(patch: dict[str, Any], check: str) -> str:
+    if not patch["defects"].get(check):
+        return "absent"
+    if patch.get("applied") and patch["fixed"].get(check):
+        return "present, patched"
+    if patch.get("applied") or patch.get("error"):
+        return "present, unpatchable"
+    return "present"
+
+
+def table(readies: Sequence[dict[str, Any]]) -> list[str]:
+    """Defect x version rows, one block per patch."""
+    header = ["defect"] + [f"{r['pyodide']} (py {r['python']})" for r in readies]
+    rows = [header]
+    names = [p["name"] for p in readies[0]["patches"]] if readies else []
+    for name in names:
+        patches = [next(p for p in r["patches"] if p["name"] == name) for r in readies]
+        checks = list(dict.fromkeys(c for p in patches for c in p["defects"]))
+        for check in checks:
+            rows.append([f"{name}: {check}"] + [cell(p, check) for p in patches])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows]
+
+
+def probe(versions: Sequence[str | None], dist_dir: Path | None, runtime: str, patches: bool) -> int:
+    readies = []
+    for version in versions:
+        settings = Settings(runtime=runtime, pyodide=version, dist_dir=dist_dir, patches=patches)
+        ready = probe_version(settings)
+        print(f"{ready['pyodide']}: {ready['patch_summary']}", flush=True)
+        readies.append(ready)
+    print()
+    print("\n".join(table(readies)))
+    return 0
