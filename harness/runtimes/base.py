@@ -87,24 +87,41 @@ def runtime_files() -> list[tuple[str, str]]:
 
 
 class StderrTail:
-    """Forwards a runtime's stderr to ours and remembers the last lines for crash reports."""
+    """Forwards a runtime's stderr to ours and remembers the last lines for crash reports.
+
+    Output is held back until ``release()`` (called once the runtime is ready): a runtime
+    that fails to boot is then reported in one line instead of a page of JS noise.
+    """
 
     def __init__(self, sink: IO[str], keep: int = 30) -> None:
         self._sink = sink
         self._lines: collections.deque[str] = collections.deque(maxlen=keep)
+        self._held: list[str] | None = []
+        self._lock = threading.Lock()
 
     def follow(self, stream: IO[bytes]) -> threading.Thread:
         def pump() -> None:
             with stream:
                 for raw in stream:
                     line = raw.decode("utf-8", "replace")
-                    self._lines.append(line.rstrip("\n"))
+                    with self._lock:
+                        self._lines.append(line.rstrip("\n"))
+                        if self._held is not None:
+                            self._held.append(line)
+                            continue
                     self._sink.write(line)
                     self._sink.flush()
 
         thread = threading.Thread(target=pump, name="harness-stderr", daemon=True)
         thread.start()
         return thread
+
+    def release(self) -> None:
+        """Write what was held back and forward everything from now on."""
+        with self._lock:
+            held, self._held = self._held or [], None
+        self._sink.write("".join(held))
+        self._sink.flush()
 
     def text(self) -> str:
         return "\n".join(self._lines)
@@ -137,6 +154,10 @@ class Runtime(ABC):
         """Stop the runtime now and release everything it holds (idempotent)."""
 
     @abstractmethod
+    def booted(self) -> None:
+        """The runtime said ``ready``: stop holding back its own output."""
+
+    @abstractmethod
     def exit_description(self) -> str:
         """Why the runtime is gone, for crash reports: exit status and last stderr lines."""
 
@@ -153,12 +174,14 @@ def wait_ready(runtime: Runtime, timeout: float) -> dict[str, Any]:
             continue
         event = got[1]
         if event["type"] == "ready":
+            runtime.booted()
             return event
         if event["type"] in ("error", "eof"):
             detail = event.get("message") or runtime.exit_description()
             runtime.kill()
             lines = [line.strip() for line in str(detail).splitlines() if line.strip()]
-            reason = next((l for l in lines if not l.startswith("at ")), "no output")
+            lines = [line for line in lines if not line.startswith("at ")] or ["no output"]
+            reason = next((line for line in reversed(lines) if "Error" in line), lines[0])
             raise HarnessError(f"{runtime.name} runtime failed to start: {reason}")
     runtime.kill()
     raise HarnessError(f"{runtime.name} runtime did not boot within {timeout:.0f} s")

@@ -111,6 +111,9 @@ class NodeRuntime(Runtime):
         except subprocess.TimeoutExpired:
             return None
 
+    def booted(self) -> None:
+        self._stderr.release()
+
     def exit_description(self) -> str:
         status = self.wait(5)
         if status is None:
