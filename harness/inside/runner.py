@@ -87,6 +87,10 @@ def serve(boot_json: str, send: Send, recv: Recv) -> None:
 
     from harness.inside.plugin import EventPlugin
 
+    # Everything of ours is imported: keep our directory off the project's import path.
+    if boot["runtime_root"] in sys.path:
+        sys.path.remove(boot["runtime_root"])
+
     send(
         protocol.encode(
             "ready",
