@@ -26,12 +26,13 @@ RUN_OPTIONS: dict[str, tuple[str, bool]] = {
     "--dist-dir": ("--harness-dist-dir", True),
     "--with": ("--harness-with", True),
     "--requirements": ("--harness-requirements", True),
+    "--timeout": ("--harness-timeout", True),
     "--no-patches": ("--harness-no-patches", False),
 }
 
 USAGE = """\
 usage: harness run [--runtime node] [--pyodide VERSION | --dist-dir PATH]
-                   [--with REQ]... [--requirements FILE]... [--no-patches]
+                   [--with REQ]... [--requirements FILE]... [--timeout S] [--no-patches]
                    [--] [pytest args...]
        harness probe [--runtime node] [--pyodide V[,V...] | --dist-dir PATH] [--no-patches]
        harness doctor

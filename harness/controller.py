@@ -10,6 +10,7 @@ replayed reports, or the exception the runtime's session ended with, raised agai
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from harness import invocation
 from harness.cache import write_value
 from harness.collector import EventQueue
 from harness.errors import HarnessError
-from harness.replay import Replayer
+from harness.replay import Replayer, fatal_headline, strip_js_stack
 from harness.runtimes import runtime_class
 from harness.prepare import Settings, boot_config
 from harness.runtimes.base import BootConfig, Runtime, wait_ready
@@ -38,6 +39,7 @@ def settings_from(config: pytest.Config) -> Settings:
         with_packages=tuple(config.getoption("harness_with") or ()),
         requirements=tuple(Path(p) for p in config.getoption("harness_requirements") or ()),
         patches=not config.getoption("harness_no_patches"),
+        timeout=config.getoption("harness_timeout"),
     )
 
 
@@ -62,6 +64,8 @@ class Controller:
         self.runtime: Runtime = runtime_class(settings.runtime)(boot, self.events, WORKER_ID)
         self.ready: dict[str, Any] = {}
         self.replayer: Replayer | None = None
+        self.restarts = 0
+        self.unattributed_crashes: list[str] = []
         self.args = [
             a for a in invocation.strip_harness_args(config.invocation_params.args)
             if a != "--cache-clear"  # the host cleared it already; the runtime never writes
@@ -100,36 +104,119 @@ class Controller:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
-        self.replayer = Replayer(session, WORKER_ID)
-        self.runtime.send("run", args=self.args)
+        self.replayer = Replayer(session, self.runtime.worker_id)
+        ending = self._serve(only=None)
+        while "crash" in ending and self._resumable(session):
+            self._note(f"{ending.pop('crash')}; restarting the runtime")
+            self._restart()
+            self.replayer.resume()
+            ending = self._serve(only=self.replayer.remaining())
+        self._end(session, ending)
+        return True
+
+    def _serve(self, only: list[str] | None) -> dict[str, Any]:
+        """Run one pytest session in the current runtime; replay its events as they come.
+
+        Returns how it ended: empty for a normal end, else any of ``crash`` (the runtime
+        died or was stopped: a summary line), ``interrupted``, ``error`` (events).
+        """
+        assert self.replayer is not None
+        replayer = self.replayer
+        fields = {"only": only} if only is not None else {}
+        self.runtime.send("run", args=self.args, **fields)
         terminal = self.config.pluginmanager.get_plugin("terminalreporter")
         writer = terminal._tw if terminal is not None else None
         ending: dict[str, Any] = {}
         while True:
-            got = self.events.get(timeout=1.0)
+            got = self.events.get(timeout=0.25)
             if got is None:
+                overdue = self._overdue()
+                if overdue is not None:
+                    self.runtime.kill()
+                    nodeid = replayer.fail_running(
+                        f"timed out after {overdue:g} s; the host stopped the runtime "
+                        "(Pyodide cannot interrupt a running test) and restarted it"
+                    )
+                    ending["crash"] = f"{nodeid} timed out after {overdue:g} s"
+                    return ending
                 continue
-            _, event = got
+            worker, event = got
+            if worker != self.runtime.worker_id:
+                continue  # a stopped runtime's last words
             kind = event["type"]
             if kind == "done":
-                break
+                return ending
             if kind == "eof":
-                fatal = ending.pop("fatal", {}).get("message", "")
-                ending["crash"] = self.replayer.crashed(self.runtime.exit_description(), fatal)
-                break
+                ending["crash"] = self._crashed(ending.pop("fatal", {}).get("message", ""))
+                return ending
             if kind == "error" and event["kind"] == "fatal":
                 ending["fatal"] = event  # the end of the stream follows; report it then
             elif kind in ("interrupted", "error"):
                 ending[kind] = event
             elif kind == "cache_set":
-                if getattr(self.config, "cache", None) is not None:
-                    write_value(self.config.cache, event["key"], event["value"])
+                self._cache_set(event["key"], event["value"])
             elif kind != "ready":
-                self.replayer.handle(event)
+                replayer.handle(event)
                 if writer is not None and self.events.empty():
                     writer.flush()  # live even when stdout is a pipe (CI logs), batched in bursts
-        self._end(session, ending)
-        return True
+
+    def _overdue(self) -> float | None:
+        """The running test's time limit if it has been exceeded (``--timeout`` or marker)."""
+        assert self.replayer is not None
+        limit = self.replayer.running_timeout or self.settings.timeout
+        if self.replayer.running is None or not limit:
+            return None
+        return limit if time.monotonic() - self.replayer.running_since > limit else None
+
+    def _crashed(self, fatal: str) -> str:
+        """Blame the running test for the runtime's death; the summary line for the terminal."""
+        assert self.replayer is not None
+        description = self.runtime.exit_description()
+        cause = fatal_headline(fatal) or description.splitlines()[0]
+        details = "\n".join(filter(None, [description, strip_js_stack(fatal)]))
+        running = self.replayer.running[0] if self.replayer.running else None
+        if running is None:
+            where = "between tests" if self.replayer.collection_done else "during collection"
+            self.unattributed_crashes.append(f"runtime exited unexpectedly {where}: {cause}")
+            return self.unattributed_crashes[-1]
+        self.replayer.fail_running(f"runtime exited unexpectedly while running {running}\n{details}")
+        return f"runtime exited unexpectedly while running {running}: {cause}"
+
+    def _resumable(self, session: pytest.Session) -> bool:
+        """Whether a restart makes sense: collection done, tests left, no -x/--maxfail stop."""
+        assert self.replayer is not None
+        return (
+            self.replayer.collection_done
+            and bool(self.replayer.remaining())
+            and not session.shouldfail
+            and not session.shouldstop
+        )
+
+    def _restart(self) -> None:
+        """Replace the dead runtime with a fresh one (a new worker id: late events of the
+        old one are ignored)."""
+        self.runtime.kill()
+        self.restarts += 1
+        worker_id = f"{WORKER_ID}.{self.restarts}"
+        self.runtime = runtime_class(self.settings.runtime)(self.boot, self.events, worker_id)
+        try:
+            self.runtime.start()
+            wait_ready(self.runtime, BOOT_TIMEOUT)
+        except HarnessError as exc:
+            raise pytest.exit.Exception(f"could not restart the runtime: {exc}", returncode=3) from None
+        assert self.replayer is not None
+        self.replayer.worker_id = worker_id
+
+    def _cache_set(self, key: str, value: object) -> None:
+        cache = getattr(self.config, "cache", None)
+        if cache is None or key == "cache/lastfailed":
+            return  # lastfailed: the host's own LFPlugin computes it from the replayed reports
+        write_value(cache, key, value)
+
+    def _note(self, message: str) -> None:
+        terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is not None:
+            terminal.write_sep("!", message, red=True)
 
     def _end(self, session: pytest.Session, ending: dict[str, Any]) -> None:
         """Raise what the runtime's session ended with, so the host ends the same way."""
@@ -143,12 +230,12 @@ class Controller:
                     terminal.write_line(f"INTERNALERROR> {line}")
             raise pytest.exit.Exception(f"{error['kind']} error inside the runtime", returncode=3)
         if "crash" in ending:
-            if terminal is not None:
-                terminal.write_sep("!", ending["crash"], red=True)
+            self._note(ending["crash"])
             assert self.replayer is not None
             if not self.replayer.collection_done:
                 raise session.Interrupted(ending["crash"])
-            raise session.Failed(ending["crash"])
+        if self.unattributed_crashes and not session.shouldfail:
+            raise session.Failed(self.unattributed_crashes[-1])
         interrupted = ending.get("interrupted")
         if interrupted and interrupted["kind"] == "exit":
             raise pytest.exit.Exception(interrupted["message"], returncode=interrupted["returncode"])

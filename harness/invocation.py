@@ -20,6 +20,7 @@ HARNESS_VALUE_OPTIONS = (
     "--harness-dist-dir",
     "--harness-with",
     "--harness-requirements",
+    "--harness-timeout",
 )
 HARNESS_FLAGS = ("--harness-no-patches",)
 PLUGIN_NAME = "harness.plugin"

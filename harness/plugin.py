@@ -6,15 +6,20 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from harness.controller import Controller, session_boot_config, settings_from
+from harness.cache import write_value
 from harness.errors import HarnessError
 from harness.runtimes import RUNTIMES, runtime_class
 
 # Host plugins whose state comes from collection, which only the runtime performs; their
 # cache writes arrive from the runtime instead (see harness.cache).
-RUNTIME_OWNED_PLUGINS = ("lfplugin", "nfplugin", "stepwiseplugin")
+# The host's LFPlugin stays: it computes lastfailed from the replayed reports, which
+# also holds across runtime restarts.
+RUNTIME_OWNED_PLUGINS = ("nfplugin", "stepwiseplugin")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,6 +47,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="requirements file installed in the runtime (repeatable)",
     )
     group.addoption(
+        "--harness-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=None,
+        help="fail a test that runs longer, then restart the runtime (also: timeout marker)",
+    )
+    group.addoption(
         "--harness-no-patches",
         action="store_true",
         default=False,
@@ -63,4 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:
             config.pluginmanager.unregister(plugin)
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        cache.set = functools.partial(write_value, cache)  # host writes are atomic too
     config.pluginmanager.register(Controller(config, settings, boot), "harness-controller")

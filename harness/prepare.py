@@ -26,6 +26,7 @@ class Settings:
     with_packages: tuple[str, ...] = ()
     requirements: tuple[Path, ...] = ()
     patches: bool = True
+    timeout: float | None = None
 
 
 def scratch_dir() -> Path:

@@ -20,7 +20,8 @@ Runtime → host (events)
 ``deselected``       ``nodeids``: items removed by -k/-m/--lf/... in the runtime.
 ``collection_finish````nodeids``: the final, ordered test list; ``lines``: lines other
                      plugins would print after collection (``run-last-failure: ...``).
-``logstart``         ``nodeid``, ``location``: a test begins.
+``logstart``         ``nodeid``, ``location``, ``timeout`` (seconds from a ``timeout``
+                     marker, or null): a test begins.
 ``logreport``        ``report``: pytest_report_to_serializable(TestReport).
 ``logfinish``        ``nodeid``, ``location``: a test ended (all phases reported).
 ``warning``          ``warning``: {message, category_module, category_name, filename,
@@ -38,7 +39,9 @@ Runtime → host (events)
 
 Host → runtime (commands)
 -------------------------
-``run``              ``args``: pytest arguments; run one pytest session, answer ``done``.
+``run``              ``args``: pytest arguments; ``only`` (optional): node ids to run, in
+                     this order, after collection (a restarted runtime resuming a run);
+                     run one pytest session, answer ``done``.
 ``exit``             leave the command loop; the runtime process ends.
 """
 

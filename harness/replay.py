@@ -8,6 +8,7 @@ The host never re-implements reporting: once a report is rebuilt with pytest's o
 from __future__ import annotations
 
 import importlib
+import time
 import warnings
 from typing import Any
 
@@ -61,7 +62,11 @@ class Replayer:
         self.collection_done = False
         self.collectionfinish_lines: list[str] = []
         self.running: tuple[str, tuple[Any, ...] | None] | None = None
+        self.running_since = 0.0
+        self.running_timeout: float | None = None
         self.phases_reported: set[str] = set()
+        self.finished: set[str] = set()
+        self.resuming = False
 
     def _report(self, data: dict[str, Any]) -> Any:
         # JSON has no tuples; pytest (junitxml, skip reporting) expects the skip longrepr
@@ -75,27 +80,51 @@ class Replayer:
         """Dispatch one event to the hooks pytest would have called natively."""
         getattr(self, "on_" + event["type"])(event)
 
+    def resume(self) -> None:
+        """A restarted runtime re-collects; its collection was already replayed once."""
+        self.resuming = True
+
+    def remaining(self) -> list[str]:
+        """Collected tests that have not finished, in the original order."""
+        return [item.nodeid for item in self.session.items if item.nodeid not in self.finished]
+
     def on_session_start(self, event: dict[str, Any]) -> None:
         pass  # the host session already started; the header was printed then
 
     def on_collectreport(self, event: dict[str, Any]) -> None:
+        if self.resuming:
+            return
         report = self._report(event["report"])
         report.result = [self.items.get(i["nodeid"], i["location"]) for i in event["items"]]
         self.hook.pytest_collectreport(report=report)
 
     def on_deselected(self, event: dict[str, Any]) -> None:
+        if self.resuming:
+            return  # the restarted runtime skips what already ran; natively nothing was deselected
         self.hook.pytest_deselected(items=[self.items.get(n) for n in event["nodeids"]])
 
     def on_collection_finish(self, event: dict[str, Any]) -> None:
+        if self.resuming:
+            return
+        lines = []
+        lfplugin = self.config.pluginmanager.get_plugin("lfplugin")
+        for line in event["lines"]:
+            # The host's LFPlugin prints this line but only the runtime's knows the status.
+            if lfplugin is not None and line.startswith("run-last-failure: "):
+                lfplugin._report_status = line.partition(": ")[2]
+            else:
+                lines.append(line)
+        self.collectionfinish_lines = lines
         self.session.items = [self.items.get(n) for n in event["nodeids"]]
         self.session.testscollected = len(self.session.items)
-        self.collectionfinish_lines = event["lines"]
         self.collection_done = True
         self.hook.pytest_collection_finish(session=self.session)
 
     def on_logstart(self, event: dict[str, Any]) -> None:
         location = _location(event["location"])
         self.running = (event["nodeid"], location)
+        self.running_since = time.monotonic()
+        self.running_timeout = event.get("timeout")
         self.phases_reported = set()
         self.hook.pytest_runtest_logstart(nodeid=event["nodeid"], location=location)
 
@@ -106,9 +135,12 @@ class Replayer:
 
     def on_logfinish(self, event: dict[str, Any]) -> None:
         self.running = None
+        self.finished.add(event["nodeid"])
         self.hook.pytest_runtest_logfinish(nodeid=event["nodeid"], location=_location(event["location"]))
 
     def on_warning(self, event: dict[str, Any]) -> None:
+        if self.resuming and event["when"] != "runtest":
+            return  # collection/config warnings of a restarted runtime were reported already
         self.hook.pytest_warning_recorded.call_historic(  # historic, as pytest calls it
             kwargs=dict(
                 warning_message=rebuild_warning(event["warning"]),
@@ -118,18 +150,15 @@ class Replayer:
             )
         )
 
-    def crashed(self, exit_description: str, fatal: str = "") -> str:
-        """Report the test that was running when the runtime died as failed; return a summary.
+    def fail_running(self, message: str) -> str | None:
+        """Report the test that was running as failed with ``message``; return its node id.
 
-        Reports already replayed stay as they are; only the interrupted test gains a
-        failure, so nothing produced before the crash is lost. ``fatal`` is the runtime's
-        last word (a JS error or Python traceback), if it managed to say one.
+        Used when the runtime died or was stopped under a test: reports already replayed
+        stay as they are; only the interrupted test gains a failure (in the phase it was
+        in), so nothing produced before is lost. None if no test was running.
         """
-        cause = fatal_headline(fatal) or exit_description.splitlines()[0]
-        details = "\n".join(filter(None, [exit_description, strip_js_stack(fatal)]))
         if self.running is None:
-            where = "during collection" if not self.collection_done else "between tests"
-            return f"runtime exited unexpectedly {where}: {cause}"
+            return None
         nodeid, location = self.running
         when = "teardown" if "call" in self.phases_reported else "call"
         if "setup" not in self.phases_reported:
@@ -139,14 +168,14 @@ class Replayer:
             location=location or (nodeid, None, nodeid),
             keywords={},
             outcome="failed",
-            longrepr=f"runtime exited unexpectedly while running {nodeid}\n{details}",
+            longrepr=message,
             when=when,
             sections=[],
-            duration=0.0,
+            duration=time.monotonic() - self.running_since,
         )
         self.hook.pytest_runtest_logreport(report=report)
         self.on_logfinish({"nodeid": nodeid, "location": list(location) if location else None})
-        return f"runtime exited unexpectedly while running {nodeid}: {cause}"
+        return nodeid
 
 
 def strip_js_stack(message: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_project, junit_outcomes, run_harness, run_native
+from conftest import Result, copy_project, junit_outcomes, run_harness, run_native
 
 pytestmark = pytest.mark.usefixtures("warm_dists")
 
@@ -84,19 +85,108 @@ def test_new_first_across_two_runs(tmp_path: Path) -> None:
     assert executed[0] == "test_zz_new.py::test_brand_new", ran.stdout
 
 
-def test_runtime_killed_mid_run_keeps_earlier_reports(tmp_path: Path) -> None:
+def test_runtime_killed_mid_run_is_survived(tmp_path: Path) -> None:
+    """os._exit kills the runtime: earlier reports stay, the test fails with the cause,
+    the runtime restarts and the run goes on with the next test."""
     project = copy_project("crash", tmp_path)
     ran = run_harness(project, "-v", "--junitxml=out.xml")
     assert ran.returncode == 1, ran.stdout + ran.stderr
     assert "test_crash.py::test_before_one PASSED" in ran.stdout
     assert "test_crash.py::test_before_two PASSED" in ran.stdout
     assert "runtime exited unexpectedly while running test_crash.py::test_kills_the_runtime" in ran.stdout
-    assert "exit code 3" in ran.stdout
+    assert "Exit: Program terminated with exit(3); restarting the runtime" in ran.stdout
+    assert "node exit code 3" in ran.stdout
+    assert "test_crash.py::test_after PASSED" in ran.stdout
     assert "Traceback" not in ran.stderr
     outcomes = junit_outcomes(project / "out.xml")
-    assert outcomes["test_crash::test_before_one"] == "passed"
-    assert outcomes["test_crash::test_kills_the_runtime"] == "failure"
-    assert ran.summary == "1 failed, 2 passed"
+    assert outcomes == {
+        "test_crash::test_before_one": "passed",
+        "test_crash::test_before_two": "passed",
+        "test_crash::test_kills_the_runtime": "failure",
+        "test_crash::test_after": "passed",
+    }
+    assert ran.summary == "1 failed, 3 passed"
+    # lastfailed spans both runtimes: exactly the crashed test.
+    assert _lastfailed(project) == {"test_crash.py::test_kills_the_runtime": True}
+
+
+def test_timeout_stops_a_spinning_test_and_goes_on(tmp_path: Path) -> None:
+    project = tmp_path / "spin"
+    project.mkdir()
+    (project / "pytest.ini").write_text("[pytest]\n")
+    (project / "test_spin.py").write_text(
+        "import pytest\n\n"
+        "def test_first():\n    pass\n\n"
+        "def test_spins_forever():\n    while True:\n        pass\n\n"
+        "@pytest.mark.timeout(2)\ndef test_marker_limit():\n    while True:\n        pass\n\n"
+        "def test_last():\n    pass\n"
+    )
+    started = time.monotonic()
+    ran = _run_timeout(project)
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert "test_spin.py::test_spins_forever FAILED" in ran.stdout
+    assert "timed out after 6 s" in ran.stdout
+    assert "test_spin.py::test_marker_limit FAILED" in ran.stdout
+    assert "timed out after 2 s" in ran.stdout
+    assert "test_spin.py::test_last PASSED" in ran.stdout
+    assert ran.summary == "2 failed, 2 passed"
+    assert time.monotonic() - started < 120
+
+
+def _run_timeout(project: Path) -> Result:
+    command = [sys.executable, "-m", "harness.cli", "run", "--timeout", "6", "--", "-v", "-p", "no:cacheprovider"]
+    proc = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=300)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def test_sigterm_writes_reports_and_leaves_no_process(tmp_path: Path) -> None:
+    """What CI does at its own timeout: SIGTERM. Finished tests are in the summary and the
+    JUnit XML, the exit status is 2 as for Ctrl-C, and no node process survives."""
+    project = tmp_path / "sig"
+    project.mkdir()
+    (project / "pytest.ini").write_text("[pytest]\n")
+    (project / "test_sig.py").write_text(
+        "import time\n\ndef test_done():\n    pass\n\ndef test_sleeps():\n    time.sleep(300)\n"
+    )
+    command = [sys.executable, "-m", "harness.cli", "run", "--", "-v", "-p", "no:cacheprovider", "--junitxml=out.xml"]
+    proc = subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if "test_sig.py::test_done PASSED" in line:
+            break
+    time.sleep(1)
+    node_pids = _children(proc.pid)
+    assert node_pids, "the runtime should be running"
+    proc.send_signal(signal.SIGTERM)
+    lines += proc.stdout.readlines()
+    assert proc.wait(timeout=60) == 2
+    output = "".join(lines)
+    assert "1 passed" in lines[-1], output
+    # Native pytest interrupted the same way writes the same: the finished test, plus an
+    # empty <testcase/> opened by the interrupted test's setup report.
+    assert junit_outcomes(project / "out.xml") == {"test_sig::test_done": "passed", "None::None": "passed"}
+    time.sleep(0.5)
+    assert [pid for pid in node_pids if Path(f"/proc/{pid}").exists()] == []
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids of every descendant of ``pid`` (from /proc)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        current = frontier.pop()
+        kids = [child for child, parent in parents.items() if parent == current]
+        found += kids
+        frontier += kids
+    return found
 
 
 def test_results_stream_live(tmp_path: Path) -> None:

@@ -43,8 +43,10 @@ def serialize_warning(message: Any) -> dict[str, Any]:
 class EventPlugin:
     """Emits one protocol event per pytest hook the host needs to replay."""
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, only: list[str] | None = None) -> None:
         self._send = send
+        self._only = only
+        self._timeout: float | None = None
         self.config: pytest.Config | None = None
 
     def emit(self, type_: str, **fields: Any) -> None:
@@ -67,6 +69,9 @@ class EventPlugin:
     @pytest.hookimpl(trylast=True)
     def pytest_configure(self, config: pytest.Config) -> None:
         """Silence the runtime's terminal and route cache writes to the host."""
+        config.addinivalue_line(
+            "markers", "timeout(seconds): fail the test if it runs longer (enforced by the harness host)"
+        )
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             from _pytest.terminal import TerminalWriter
@@ -110,6 +115,14 @@ class EventPlugin:
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         self.emit("deselected", nodeids=[item.nodeid for item in items])
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """After a restart, run only the tests the crashed runtime did not finish, in the
+        original order (the host already reported the rest)."""
+        if self._only is not None:
+            by_id = {item.nodeid: item for item in items}
+            items[:] = [by_id[nodeid] for nodeid in self._only if nodeid in by_id]
+
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.emit(
             "collection_finish",
@@ -133,8 +146,14 @@ class EventPlugin:
 
     # -- tests ------------------------------------------------------------------------
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> None:
+        marker = item.get_closest_marker("timeout")
+        value = marker.args[0] if marker and marker.args else None
+        self._timeout = float(value) if isinstance(value, (int, float)) else None
+
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
-        self.emit("logstart", nodeid=nodeid, location=_location(location))
+        self.emit("logstart", nodeid=nodeid, location=_location(location), timeout=self._timeout)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.emit("logreport", report=self._serialize(report))

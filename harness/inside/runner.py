@@ -111,7 +111,8 @@ def serve(boot_json: str, send: Send, recv: Recv) -> None:
         command = protocol.decode(line, protocol.COMMAND_TYPES)
         if command["type"] == "exit":
             return
-        status, usage_error = run_session(command["args"], EventPlugin(send))
+        plugin = EventPlugin(send, only=command.get("only"))
+        status, usage_error = run_session(command["args"], plugin)
         if usage_error is not None:
             send(protocol.encode("error", kind="usage", message=usage_error))
         send(protocol.encode("done", exitstatus=status))

@@ -172,7 +172,9 @@ def wait_ready(runtime: Runtime, timeout: float) -> dict[str, Any]:
         got = runtime.events.get(timeout=0.5)
         if got is None:
             continue
-        event = got[1]
+        worker, event = got
+        if worker != runtime.worker_id:
+            continue  # a replaced runtime's last words
         if event["type"] == "ready":
             runtime.booted()
             return event
