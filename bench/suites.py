@@ -123,7 +123,7 @@ def more_itertools() -> Suite:
         shutil.rmtree(root, ignore_errors=True)
         (tmp / f"more_itertools-{MORE_ITERTOOLS}").rename(root)
         shutil.rmtree(tmp)
-    return Suite(f"more-itertools", root, ["tests"], 0, f"sdist {MORE_ITERTOOLS}")
+    return Suite("more-itertools", root, ["tests"], 0, f"sdist {MORE_ITERTOOLS}")
 
 
 def more_itertools_wheel(suite: Suite) -> None:

@@ -13,6 +13,8 @@ import os
 import tempfile
 from typing import Any
 
+from harness.invocation import host_umask
+
 
 def write_value(cache: Any, key: str, value: object) -> None:
     """Persist one cache value atomically, creating the cache dir the way pytest does."""
@@ -22,6 +24,7 @@ def write_value(cache: Any, key: str, value: object) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(value, f, ensure_ascii=False, indent=2)
+        os.chmod(tmp, 0o666 & ~host_umask())  # mkstemp makes 0600; pytest's files follow the umask
         os.replace(tmp, path)
     except OSError as exc:
         cache.warn(f"cache could not write path {path}: {exc}", _ispytest=True)

@@ -25,9 +25,9 @@ __all__ = ["apply_all", "summary"]
 
 
 def _registry() -> list[ModuleType]:
-    from . import fd_without_path
+    from . import faulthandler_watchdog, fd_without_path, umask_on_create
 
-    return [fd_without_path]
+    return [fd_without_path, umask_on_create, faulthandler_watchdog]
 
 
 def _run(mod: ModuleType, enabled: bool, opts: dict[str, Any]) -> dict[str, Any]:

@@ -135,7 +135,7 @@ class EventPlugin:
         config = session.config
         kwargs = {"config": config, "start_path": config.rootpath, "items": session.items}
         lines: list[str] = []
-        for impl in config.hook.pytest_report_collectionfinish.get_hookimpls():
+        for impl in config.pluginmanager.hook.pytest_report_collectionfinish.get_hookimpls():
             if impl.plugin_name in _CACHE_PLUGINS:
                 result = impl.function(*(kwargs[name] for name in impl.argnames))
                 if isinstance(result, str):
