@@ -235,7 +235,8 @@ def test_report_matches_the_runtime() -> None:
     nodefs = HERE / f".fdtmp-report-{uuid.uuid4().hex[:8]}"
     nodefs.mkdir()
     try:
-        (res,) = wasm_patches.apply_all(nodefs_dirs=[str(nodefs)])
+        results = wasm_patches.apply_all(nodefs_dirs=[str(nodefs)])
+        res = next(r for r in results if r["name"] == "fd-without-path")
     finally:
         shutil.rmtree(nodefs, ignore_errors=True)
     assert res["name"] == "fd-without-path"
@@ -259,7 +260,7 @@ def test_report_matches_the_runtime() -> None:
     assert wasm_patches.summary([res]).startswith("patches: fd-without-path (")
 
     # probing only (--no-patches) must not remove patches that are already in place
-    (off,) = wasm_patches.apply_all(enabled=False)
+    off = next(r for r in wasm_patches.apply_all(enabled=False) if r["name"] == "fd-without-path")
     line = wasm_patches.summary([off])
     assert line.startswith("patches: disabled (--no-patches); defects present: fd-without-path (")
     with tempfile.TemporaryFile() as f:
