@@ -12,12 +12,30 @@ from typing import Any
 import pytest
 
 
+class RuntimeCollector(pytest.Collector):
+    """A module, class or directory of the runtime's collection tree (for ``--collect-only``)."""
+
+    def __init__(self, *, kind: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.kind = kind
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} {self.name}>"
+
+    def collect(self) -> list[Any]:
+        raise RuntimeError(f"{self.nodeid} is collected inside the runtime, not on the host")
+
+
 class RuntimeItem(pytest.Item):
     """A test collected and run inside the runtime; calling it on the host is a bug."""
 
-    def __init__(self, *, location: tuple[str, int | None, str], **kwargs: Any) -> None:
+    def __init__(self, *, location: tuple[str, int | None, str], kind: str = "Function", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._runtime_location = location
+        self.kind = kind
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} {self.name}>"
 
     @property  # type: ignore[override]
     def location(self) -> tuple[str, int | None, str]:
@@ -36,14 +54,34 @@ class ItemRegistry:
     def __init__(self, session: pytest.Session) -> None:
         self._session = session
         self._items: dict[str, RuntimeItem] = {}
+        self._collectors: dict[tuple[tuple[str, str], ...], pytest.Collector] = {}
 
-    def get(self, nodeid: str, location: list[Any] | None = None) -> RuntimeItem:
+    def _parent(self, chain: list[list[str]]) -> pytest.Collector:
+        """The stand-in collector for a chain of (class name, name), created once."""
+        parent: pytest.Collector = self._session
+        for depth in range(1, len(chain) + 1):
+            key = tuple((kind, name) for kind, name in chain[:depth])
+            node = self._collectors.get(key)
+            if node is None:
+                kind, name = chain[depth - 1]
+                node = RuntimeCollector.from_parent(
+                    parent, name=name, kind=kind, nodeid=f"{parent.nodeid}/{name}"
+                )
+                self._collectors[key] = node
+            parent = node
+        return parent
+
+    def get(
+        self, nodeid: str, location: list[Any] | None = None, chain: list[list[str]] | None = None
+    ) -> RuntimeItem:
         item = self._items.get(nodeid)
         if item is None:
             loc = tuple(location) if location else (nodeid.split("::")[0], None, nodeid)
+            chain = chain or [["Function", nodeid.rpartition("::")[2] or nodeid]]
             item = RuntimeItem.from_parent(
-                self._session,
-                name=nodeid.rpartition("::")[2] or nodeid,
+                self._parent(chain[:-1]),
+                name=chain[-1][1],
+                kind=chain[-1][0],
                 nodeid=nodeid,
                 path=self._session.config.rootpath / loc[0],
                 location=loc,

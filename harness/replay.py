@@ -95,7 +95,7 @@ class Replayer:
         if self.resuming:
             return
         report = self._report(event["report"])
-        report.result = [self.items.get(i["nodeid"], i["location"]) for i in event["items"]]
+        report.result = [self.items.get(i["nodeid"], i["location"], i.get("chain")) for i in event["items"]]
         self.hook.pytest_collectreport(report=report)
 
     def on_deselected(self, event: dict[str, Any]) -> None:

@@ -91,3 +91,19 @@ def test_missing_file_argument_is_usage_error(tmp_path: Path) -> None:
     ran = run_harness(project, "no_such_file.py")
     assert ran.returncode == native.returncode == 4
     assert "file or directory not found: no_such_file.py" in ran.stderr
+
+
+def test_collect_only_tree_matches_native(tmp_path: Path) -> None:
+    project = copy_project("basic", tmp_path)
+    for args in (["--collect-only"], ["--collect-only", "-q"]):
+        native = run_native(project, "-p", "no:cacheprovider", *args)
+        ran = run_harness(project, "-p", "no:cacheprovider", *args)
+        assert ran.returncode == native.returncode == 0
+
+        def listing(out: str) -> list[str]:
+            lines = out.splitlines()
+            start = next((i for i, l in enumerate(lines) if l.startswith(("collected", "test_"))), 0)
+            return [l for l in lines[start:] if " in " not in l]
+
+        assert listing(ran.stdout) == listing(native.stdout)
+        assert "<Class TestGroup>" in ran.stdout or "-q" in args

@@ -106,7 +106,12 @@ class EventPlugin:
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         items = [
-            {"nodeid": x.nodeid, "location": _location(x.location)}
+            {
+                "nodeid": x.nodeid,
+                "location": _location(x.location),
+                # (class name, name) from the top collector down to the item, for --collect-only
+                "chain": [[type(node).__name__, node.name] for node in x.listchain()[1:]],
+            }
             for x in report.result
             if isinstance(x, pytest.Item)
         ]
