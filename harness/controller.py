@@ -81,6 +81,15 @@ class Controller:
             self.ready = wait_ready(self.runtime, BOOT_TIMEOUT)
         except HarnessError as exc:
             raise pytest.UsageError(str(exc)) from None
+        running = ".".join(str(self.ready.get("python", "")).split(".")[:2])
+        if running != self.boot.dist.python_xy:
+            # Lock metadata is not always right; the interpreter is. Wheels were resolved
+            # for the lock's version, so a mismatch must stop the run, not confuse it.
+            self.runtime.kill()
+            raise pytest.UsageError(
+                f"pyodide-lock.json says Python {self.boot.dist.python} but the runtime runs "
+                f"{self.ready.get('python')}; use a distribution whose lock file matches"
+            )
 
     def pytest_report_header(self) -> list[str]:
         d = self.boot.dist
