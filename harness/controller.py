@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from harness import invocation
+from harness import invocation, limitations
 from harness.cache import write_value
 from harness.collector import EventQueue
 from harness.errors import HarnessError
@@ -254,6 +254,17 @@ class Controller:
             raise session.Interrupted(interrupted["message"])
         if session.shouldstop:
             raise session.Interrupted(session.shouldstop)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """Say how many failures are WebAssembly limitations rather than the project's bugs."""
+        hints = self.replayer.limitation_hints if self.replayer else {}
+        if not hints:
+            return
+        failed = {r.nodeid for key in ("failed", "error") for r in terminalreporter.stats.get(key, [])}
+        head, *lines = limitations.summarize(hints, failed=len(failed))
+        terminalreporter.write_sep("=", head, yellow=True)
+        for line in lines:
+            terminalreporter.write_line(line)
 
     # -- teardown ---------------------------------------------------------------------
 

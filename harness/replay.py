@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from harness import limitations
 from harness.items import ItemRegistry
 
 _fallback_categories: dict[tuple[str, str], type[Warning]] = {}
@@ -67,6 +68,7 @@ class Replayer:
         self.phases_reported: set[str] = set()
         self.finished: set[str] = set()
         self.resuming = False
+        self.limitation_hints: dict[str, str] = {}
 
     def _report(self, data: dict[str, Any]) -> Any:
         # JSON has no tuples; pytest (junitxml, skip reporting) expects the skip longrepr
@@ -131,7 +133,17 @@ class Replayer:
     def on_logreport(self, event: dict[str, Any]) -> None:
         report = self._report(event["report"])
         self.phases_reported.add(report.when)
+        self._explain(report)
         self.hook.pytest_runtest_logreport(report=report)
+
+    def _explain(self, report: Any) -> None:
+        """Attach a one-line hint when a failure is a known WebAssembly limitation."""
+        if not report.failed:
+            return
+        hint = limitations.explain(report.longreprtext)
+        if hint:
+            report.sections.append(("WebAssembly limitation", hint))
+            self.limitation_hints[report.nodeid] = hint
 
     def on_logfinish(self, event: dict[str, Any]) -> None:
         self.running = None
