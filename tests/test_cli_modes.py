@@ -220,3 +220,15 @@ def test_results_stream_live(tmp_path: Path) -> None:
     assert seen_first_at is not None
     assert "1000 passed" in lines[-1]
     assert sum(" PASSED" in line for line in lines) == 1000
+
+
+def test_webassembly_limitations_are_explained_and_counted(tmp_path: Path) -> None:
+    project = copy_project("limits", tmp_path)
+    ran = run_harness(project, "-p", "no:cacheprovider")
+    assert ran.returncode == 1
+    assert ran.summary == "3 failed"
+    assert "3 failed, of which 2 are WebAssembly limitations" in ran.stdout
+    assert "not possible in Pyodide: threads cannot be started" in ran.stdout
+    # The project's own bug gets no hint.
+    bug_section = ran.stdout.split("test_project_bug ___")[1].split("=====")[0]
+    assert "WebAssembly limitation" not in bug_section
