@@ -60,9 +60,16 @@ def run_native(project: Path, *args: str, **kw: object) -> Result:
     return _run([sys.executable, "-m", "pytest", "-p", "no:randomly", *args], project, **kw)  # type: ignore[arg-type]
 
 
-def run_harness(project: Path, *args: str, pyodide: str = PYODIDE_VERSIONS[0], **kw: object) -> Result:
+def run_harness(
+    project: Path,
+    *args: str,
+    pyodide: str = PYODIDE_VERSIONS[0],
+    harness_args: tuple[str, ...] = (),
+    **kw: object,
+) -> Result:
+    """``harness run`` on ``project``: ``harness_args`` are its own options, ``args`` pytest's."""
     command = [sys.executable, "-m", "harness.cli", "run", "--runtime", "node", "--pyodide", pyodide]
-    return _run([*command, "--", *args], project, **kw)  # type: ignore[arg-type]
+    return _run([*command, *harness_args, "--", *args], project, **kw)  # type: ignore[arg-type]
 
 
 def junit_outcomes(path: Path) -> dict[str, str]:
@@ -79,6 +86,14 @@ def junit_totals(path: Path) -> Counter[str]:
     suite = ET.parse(path).getroot().find("testsuite")
     assert suite is not None
     return Counter({k: int(suite.get(k, 0)) for k in ("tests", "errors", "failures", "skipped")})
+
+
+@pytest.fixture
+def tmp_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty harness cache for this test only."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("HARNESS_CACHE", str(cache))
+    return cache
 
 
 @pytest.fixture(scope="session")

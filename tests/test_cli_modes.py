@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Result, copy_project, junit_outcomes, run_harness, run_native
+from conftest import copy_project, junit_outcomes, run_harness, run_native
 
 pytestmark = pytest.mark.usefixtures("warm_dists")
 
@@ -122,7 +122,7 @@ def test_timeout_stops_a_spinning_test_and_goes_on(tmp_path: Path) -> None:
         "def test_last():\n    pass\n"
     )
     started = time.monotonic()
-    ran = _run_timeout(project)
+    ran = run_harness(project, "-v", "-p", "no:cacheprovider", harness_args=("--timeout", "6"))
     assert ran.returncode == 1, ran.stdout + ran.stderr
     assert "test_spin.py::test_spins_forever FAILED" in ran.stdout
     assert "timed out after 6 s" in ran.stdout
@@ -131,12 +131,6 @@ def test_timeout_stops_a_spinning_test_and_goes_on(tmp_path: Path) -> None:
     assert "test_spin.py::test_last PASSED" in ran.stdout
     assert ran.summary == "2 failed, 2 passed"
     assert time.monotonic() - started < 120
-
-
-def _run_timeout(project: Path) -> Result:
-    command = [sys.executable, "-m", "harness.cli", "run", "--timeout", "6", "--", "-v", "-p", "no:cacheprovider"]
-    proc = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=300)
-    return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
 def test_sigterm_writes_reports_and_leaves_no_process(tmp_path: Path) -> None:

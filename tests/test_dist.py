@@ -25,13 +25,6 @@ def dist314() -> dist.Distribution:
 
 
 @pytest.fixture
-def tmp_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("HARNESS_CACHE", str(cache))
-    return cache
-
-
-@pytest.fixture
 def offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No npm on PATH and no subprocess at all: proves a code path needs neither."""
     empty = tmp_path / "empty-path"

@@ -27,13 +27,6 @@ def sp314() -> Path:
 
 
 @pytest.fixture
-def tmp_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("HARNESS_CACHE", str(cache))
-    return cache
-
-
-@pytest.fixture
 def no_subprocess(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError(f"unexpected subprocess: {args!r}")
