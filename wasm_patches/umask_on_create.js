@@ -5,23 +5,29 @@
 // permission and then FS.chmod it to the requested mode, and FS.mkdir passes the mode
 // through unmasked: the process umask is never applied. A test that creates a file on the
 // host mount leaves it world-writable (0666) where native Python makes 0644. The wrappers
-// mask the requested mode with the umask Python last set (state.umask) before delegating.
+// mask the requested mode with `state.umask` (kept current by the Python side) while
+// `state.enabled`; the probe turns them off to measure the runtime itself.
 (function installUmaskOnCreate(Module, state) {
   "use strict";
   const FS = Module.FS;
-  if (FS.__harnessUmask) return "already";
+  if (FS.__harnessUmask) {
+    FS.__harnessUmask.state = state; // a new Python-side state (for example after a restore)
+    return "open,mkdir";
+  }
+  const hook = { state };
   const O_CREAT = 64;
   const open = FS.open;
   FS.open = function (path, flags, mode, ...rest) {
-    if (typeof flags === "number" && flags & O_CREAT) {
-      mode = (mode === undefined ? 0o666 : mode) & ~state.umask;
+    if (hook.state.enabled && typeof flags === "number" && flags & O_CREAT) {
+      mode = (mode === undefined ? 0o666 : mode) & ~hook.state.umask;
     }
     return open.call(this, path, flags, mode, ...rest);
   };
   const mkdir = FS.mkdir;
   FS.mkdir = function (path, mode, ...rest) {
-    return mkdir.call(this, path, (mode === undefined ? 0o777 : mode) & ~state.umask, ...rest);
+    if (hook.state.enabled) mode = (mode === undefined ? 0o777 : mode) & ~hook.state.umask;
+    return mkdir.call(this, path, mode, ...rest);
   };
-  FS.__harnessUmask = true;
+  FS.__harnessUmask = hook;
   return "open,mkdir";
 });

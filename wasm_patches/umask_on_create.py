@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Sequence
+from typing import Any
 
 NAME = "umask-on-create"
 INSTALLED: list[str] = []
 _TEST_MASK = 0o022
+_STATE: Any = None  # the JS object the wrappers read {umask, enabled}
 
 
 def _in_pyodide() -> bool:
@@ -26,7 +28,8 @@ def _in_pyodide() -> bool:
 
 def _check(directory: str) -> dict[str, bool]:
     """Create a file and a directory under a 0o022 umask; True where the mode is not masked."""
-    old = os.umask(_TEST_MASK)
+    real_umask = getattr(os.umask, "__wrapped__", os.umask)
+    old = real_umask(_TEST_MASK)
     base = tempfile.mkdtemp(prefix=".wasm_patches-umask-", dir=directory)
     try:
         file_path, dir_path = os.path.join(base, "f"), os.path.join(base, "d")
@@ -37,7 +40,7 @@ def _check(directory: str) -> dict[str, bool]:
             "mkdir": os.stat(dir_path).st_mode & 0o777 != 0o755,
         }
     finally:
-        os.umask(old)
+        real_umask(old)
         for name in ("f", "d"):
             path = os.path.join(base, name)
             if os.path.isdir(path):
@@ -47,8 +50,31 @@ def _check(directory: str) -> dict[str, bool]:
         os.rmdir(base)
 
 
+def _set_enabled(enabled: bool) -> bool:
+    """Switch installed wrappers on/off; False if none are installed in this JS world."""
+    try:
+        if _STATE is None:
+            return False
+        _STATE.enabled = enabled
+        return True
+    except Exception:  # a proxy from before a memory-snapshot restore is dead
+        return False
+
+
 def probe(nodefs_dirs: Sequence[str] | None = None, **_: object) -> dict[str, bool]:
-    """Per check, True if any probed file system (MEMFS /tmp, given NODEFS dirs) ignores the umask."""
+    """Per check, True if any probed file system (MEMFS /tmp, given NODEFS dirs) ignores the umask.
+
+    Measures the runtime itself: wrappers already installed are off while probing.
+    """
+    was_on = _set_enabled(False)
+    try:
+        return _probe_dirs(nodefs_dirs)
+    finally:
+        if was_on:
+            _set_enabled(True)
+
+
+def _probe_dirs(nodefs_dirs: Sequence[str] | None) -> dict[str, bool]:
     found = {"open_create": False, "mkdir": False}
     for directory in [tempfile.gettempdir(), *(nodefs_dirs or ())]:
         for key, broken in _check(directory).items():
@@ -56,10 +82,13 @@ def probe(nodefs_dirs: Sequence[str] | None = None, **_: object) -> dict[str, bo
     return found
 
 
-verify = probe
+def verify(nodefs_dirs: Sequence[str] | None = None, **_: object) -> dict[str, bool]:
+    return _probe_dirs(nodefs_dirs)
 
 
 def apply(defects: dict[str, bool], **_: object) -> None:
+    """Install (or re-bind, e.g. after a snapshot restore) the JS wrappers and the os.umask hook."""
+    global _STATE
     if not any(defects.values()) or not _in_pyodide():
         return
     import js  # type: ignore[import-not-found]  # js, pyodide*: only exist inside Pyodide
@@ -67,19 +96,20 @@ def apply(defects: dict[str, bool], **_: object) -> None:
     from pyodide.code import run_js  # type: ignore[import-not-found]
     from pyodide.ffi import to_js  # type: ignore[import-not-found]
 
-    current = os.umask(0)
-    os.umask(current)
-    state = to_js({"umask": current}, dict_converter=js.Object.fromEntries)
+    real_umask = getattr(os.umask, "__wrapped__", os.umask)
+    current = real_umask(0)
+    real_umask(current)
+    _STATE = to_js({"umask": current, "enabled": True}, dict_converter=js.Object.fromEntries)
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "umask_on_create.js"), encoding="utf-8") as f:
         installer = run_js(f.read())
-    INSTALLED[:] = str(installer(pyodide_js._module, state)).split(",")
-    original = os.umask
+    INSTALLED[:] = str(installer(pyodide_js._module, _STATE)).split(",")
 
     def umask(mask: int) -> int:
         """os.umask that also tells the JS wrappers (they mask every created mode)."""
-        previous = original(mask)
-        state.umask = mask
+        previous = real_umask(mask)
+        if _STATE is not None:
+            _STATE.umask = mask
         return previous
 
-    umask.__wrapped__ = original  # type: ignore[attr-defined]
+    umask.__wrapped__ = real_umask  # type: ignore[attr-defined]
     os.umask = umask
