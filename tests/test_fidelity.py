@@ -107,3 +107,12 @@ def test_collect_only_tree_matches_native(tmp_path: Path) -> None:
 
         assert listing(ran.stdout) == listing(native.stdout)
         assert "<Class TestGroup>" in ran.stdout or "-q" in args
+
+
+@pytest.mark.parametrize("pyodide", ["0.27.4", "314.0.7"])
+def test_recursion_and_sockets_behave_as_on_cpython(tmp_path: Path, pyodide: str) -> None:
+    native = run_native(copy_project("semantics", tmp_path / "n"), "-p", "no:cacheprovider")
+    ran = run_harness(copy_project("semantics", tmp_path / "h"), "-p", "no:cacheprovider", pyodide=pyodide)
+    assert ran.returncode == native.returncode == 0, ran.stdout + ran.stderr
+    assert ran.summary == native.summary == "4 passed"
+    assert "restarting the runtime" not in ran.stdout

@@ -1,0 +1,34 @@
+"""CPython semantics that must hold inside the runtime (run natively too: same outcomes)."""
+
+import socket
+import sys
+
+import pytest
+
+
+def test_recursing_to_the_limit_raises_recursion_error():
+    def down(n):
+        return down(n + 1)
+
+    with pytest.raises(RecursionError):
+        down(0)
+
+
+def test_recursion_limit_is_usable():
+    def depth(n):
+        return n if n == 0 else depth(n - 1) + 1
+
+    assert depth(sys.getrecursionlimit() // 2) == sys.getrecursionlimit() // 2
+
+
+def test_socket_use_is_an_ordinary_exception():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        with pytest.raises(OSError):
+            s.connect(("127.0.0.1", 9))  # nothing listens on the discard port
+    finally:
+        s.close()
+
+
+def test_still_alive_afterwards():
+    assert True
