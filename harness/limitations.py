@@ -9,21 +9,24 @@ Every pattern below was checked against what the runtime really prints: probe te
 through ``harness run`` on Pyodide 314.0.7 (Python 3.14) and 0.27.4 (Python 3.12) under Node 20,
 and the texts were read back from the JUnit XML. ``seen`` names the versions each one appeared on
 ("both" = 314.0.7 and 0.27.4). tests/test_limitations.py keeps those texts and re-runs a probe
-project.
+project on the versions the test suite covers (314.0.7 and 0.29.5).
 
-Only the lines that carry an exception are searched, not the test's source code shown in the
-traceback: with pytest's ``long``/``short``/``line``/``native`` formats those are the lines
-starting at column 0 (``E   RuntimeError: ...``, ``path:12: RuntimeError: ...``,
-``RuntimeError: ...``), plus the headline and JS error lines of a crashed runtime. A test whose
-source merely mentions ``can't start new thread`` is therefore not taken for a limitation.
+Only exception messages are searched, not the test's source code shown in the traceback nor the
+output of a failed assertion: with pytest's ``long``/``short``/``line``/``native`` formats the
+messages are the lines starting at column 0 (``E   RuntimeError: ...``, ``path:12: ...``,
+``RuntimeError: ...``), with their continuation lines; a crashed runtime's report has its JS
+error lines there too (``RangeError: ...``, ``Error: Cannot find module 'ws'``). A test whose
+source or assertion merely quotes ``can't start new thread`` is not taken for a limitation.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 PREFIX = "not possible in Pyodide: "
 
@@ -39,7 +42,7 @@ class Limitation:
 
 
 def _l(kind: str, pattern: str, hint: str, seen: str, context: str | None = None) -> Limitation:
-    return Limitation(kind, re.compile(pattern, re.M), hint, seen, re.compile(context) if context else None)
+    return Limitation(kind, re.compile(pattern, re.MULTILINE), hint, seen, re.compile(context) if context else None)
 
 
 # Modules that CPython on Linux has and Pyodide leaves out of its stdlib (checked by importing
@@ -77,6 +80,14 @@ _MISSING_MODULES: dict[str, tuple[str, str]] = {
     "_interpqueues": ("no subinterpreters (_interpqueues)", "314.0.7"),
 }
 
+# os functions CPython on Linux has and Pyodide lacks (hasattr checked in the runtime); the
+# process-related ones (posix_spawn, forkpty, wait3/wait4, pidfd_open) have their own entry.
+_MISSING_OS = (
+    "link", "mkfifo", "mknod", "getgroups", "initgroups", "setxattr", "getxattr", "listxattr",
+    "sendfile", "sched_getaffinity", "sched_setaffinity", "memfd_create",
+    "eventfd", "splice", "pipe2", "nice", "getrandom", "get_terminal_size",
+)
+
 _MODULE_RE = "|".join(re.escape(m) for m in _MISSING_MODULES)
 
 LIMITATIONS: tuple[Limitation, ...] = (
@@ -111,7 +122,7 @@ LIMITATIONS: tuple[Limitation, ...] = (
     _l(
         "processes",
         r"module 'os' has no attribute '(posix_spawnp?|forkpty|wait3|wait4|pidfd_open)'",
-        PREFIX + "processes cannot be started or waited for",
+        PREFIX + "processes cannot be started or waited for (os.{0} does not exist)",
         "both (wait3/wait4: 0.27.4)",
     ),
     _l(
@@ -126,7 +137,7 @@ LIMITATIONS: tuple[Limitation, ...] = (
         r"\[Errno 52\] Function not implemented",
         PREFIX + "processes cannot be forked, spawned or waited for",
         "both",
-        context=r"fork|spawn|wait|multiprocessing|Process\b|Popen",
+        context=r"\bos\.(fork|spawn|wait|exec)|multiprocessing|\bfork\(|Popen",
     ),
     _l(
         "syscall",
@@ -144,7 +155,7 @@ LIMITATIONS: tuple[Limitation, ...] = (
     _l(
         "signals",
         r"module 'signal' has no attribute '(alarm|setitimer|pthread_kill|pidfd_send_signal)'",
-        PREFIX + "no timer or inter-thread signals (signal.alarm/setitimer/pthread_kill)",
+        PREFIX + "there are no timer or inter-thread signals (signal.{0} does not exist)",
         "both",
     ),
     # -- sockets and network ---------------------------------------------------------------
@@ -203,17 +214,45 @@ LIMITATIONS: tuple[Limitation, ...] = (
     # -- stdlib parts Pyodide lacks --------------------------------------------------------
     _l(
         "module",
-        r"module 'hashlib' has no attribute '(pbkdf2_hmac|scrypt)'|unsupported hash type ripemd160",
-        PREFIX + "hashlib has no OpenSSL (pbkdf2_hmac, scrypt, ripemd160 are missing)",
+        r"module 'hashlib' has no attribute '(pbkdf2_hmac|scrypt)'|unsupported hash type (ripemd160)",
+        PREFIX + "hashlib has no OpenSSL ({0} is missing)",
         "both",
     ),
     _l(
         "timezone",
-        r"On Pyodide you must do pyodide\.loadPackage\('tzdata'\)"
-        r"|module 'time' has no attribute 'tzset'",
-        "Pyodide has no system time zone database: add it with `harness run --with tzdata`"
-        " (time.tzset does not exist)",
+        r"On Pyodide you must do pyodide\.loadPackage\('tzdata'\)",
+        "Pyodide has no system time zone database: add it with `harness run --with tzdata`",
         "both",
+    ),
+    _l(
+        "timezone",
+        r"module 'time' has no attribute 'tzset'",
+        PREFIX + "time.tzset does not exist (the TZ variable cannot be re-read)",
+        "both",
+    ),
+    _l(
+        "tls",
+        r"SSL is not supported in Pyodide|TLS not supported in this environment",
+        PREFIX + "there is no TLS (ssl contexts cannot wrap sockets or BIOs)",
+        "314.0.7",
+    ),
+    _l(
+        "tls",
+        r"unknown url type: https",
+        PREFIX + "there is no TLS (this Pyodide has no ssl module, so urllib has no https)",
+        "0.27.4",
+    ),
+    _l(
+        "memory",
+        r"cannot fit 'int' into an index-sized integer",
+        PREFIX + "WebAssembly is 32-bit: sizes above 2**31 - 1 do not fit",
+        "both (bytearray(5 * 2**30))",
+    ),
+    _l(
+        "os",
+        rf"module 'os' has no attribute '({'|'.join(_MISSING_OS)})'",
+        PREFIX + "os.{0} does not exist in WebAssembly (Emscripten)",
+        "both (get_terminal_size: 0.27.4)",
     ),
     _l(
         "module",
@@ -232,18 +271,69 @@ LIMITATIONS: tuple[Limitation, ...] = (
 
 _MODULE_PATTERN = re.compile(rf"No module named '({_MODULE_RE})(?:\.[\w.]+)?'")
 
-# Column-0 lines hold the exception text in every traceback style pytest prints.
-_E_PREFIX = re.compile(r"^E\s{0,8}")
+# Column-0 lines hold the exception text in every traceback style pytest prints: "E   Type: msg"
+# (long/short), "path:12: Type: msg" (line), "Type: msg" (native, crash texts). Indented lines
+# are source code or JavaScript stack frames.
+_E_PREFIX = re.compile(r"^E(?:\s+|$)")  # "E   RuntimeError: ..." but not "Error: ..."
+_LOCATION = re.compile(r"^\S+:\d+: ")  # --tb=line and the location line under a long traceback
+_EXCEPTION_START = re.compile(
+    r"^(?:[A-Za-z_][\w.]*\.)?(?:[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt|Warning)|Error|Failed)\b"
+)
+_ASSERTION_START = re.compile(r"^(?:[\w.]*\.)?(?:AssertionError|Failed)\b|^assert\b")
 
 
 def _exception_lines(text: str) -> str:
-    """The lines of a failure text that can carry an exception message, ``E`` prefix removed."""
-    lines = []
-    for line in text.splitlines():
-        if not line or line[0] in " \t>":
+    """The exception messages of a failure text, without source code and assertion output.
+
+    An exception's message may continue on the next lines; they are kept with it. Assertion
+    failures are dropped whole: their text quotes the test's own values, which may mention a
+    limitation's message without being one.
+    """
+    kept: list[str] = []
+    keep = False
+    for raw in text.splitlines():
+        if not raw or raw[0] in " \t>":
             continue  # source code shown in the traceback, JS stack frames
-        lines.append(_E_PREFIX.sub("", line) if line.startswith("E") else line)
-    return "\n".join(lines)
+        line = _LOCATION.sub("", _E_PREFIX.sub("", raw))
+        if _ASSERTION_START.match(line):
+            keep = False
+        elif _EXCEPTION_START.match(line):
+            keep = True
+        elif not raw.startswith("E"):
+            keep = False  # a headline or note outside any exception message
+            continue
+        if keep:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+# Emscripten numbers errors its own way ([Errno 44] No such file or directory; Linux says 2).
+# A test comparing with the host's number fails only because of that.
+_ERRNO = re.compile(
+    r"\[Errno (\d+)\] ([A-Za-z][^:'\"\n\]]*)"  # str(): [Errno 44] No such file or directory
+    r"|Error\((\d+), '([A-Za-z][^'\n]*)'\)"  # repr(): FileNotFoundError(44, 'No such file ...')
+)
+_HOST_ERRNO = {os.strerror(number): number for number in errno.errorcode}
+
+
+def _errno_mismatch(lines: str, text: str) -> Limitation | None:
+    for found in _ERRNO.finditer(lines):
+        number, message = found.group(1, 2) if found.group(1) else found.group(3, 4)
+        wasm, message = int(number), message.strip()
+        host = _HOST_ERRNO.get(message)
+        if host is None or host == wasm:
+            continue
+        compared = re.compile(
+            rf"\[Errno {host}\]|\berrno\b[^\n]{{0,20}}\b{host}\b|\b{wasm} == {host}\b|\b{host} == {wasm}\b"
+        )
+        if compared.search(text):
+            name = errno.errorcode[host]
+            hint = (
+                f"Emscripten numbers errors differently: {name} ({message}) is {wasm} in Pyodide,"
+                f" {host} on the host; compare with errno.{name}, not the number"
+            )
+            return Limitation("errno", compared, hint, "both ([Errno 44] No such file or directory)")
+    return None
 
 
 def match(longrepr_text: str) -> Limitation | None:
@@ -252,16 +342,21 @@ def match(longrepr_text: str) -> Limitation | None:
         return None
     lines = _exception_lines(longrepr_text)
     for limitation in LIMITATIONS:
-        if not limitation.pattern.search(lines):
+        found = limitation.pattern.search(lines)
+        if not found:
             continue
         if limitation.context and not limitation.context.search(longrepr_text):
             continue
+        if "{0}" in limitation.hint:  # name what is missing: "os.link does not exist ..."
+            name = next(g for g in found.groups() if g)
+            return replace(limitation, hint=limitation.hint.format(name))
         return limitation
-    found = _MODULE_PATTERN.search(lines)
-    if found:
-        what, seen = _MISSING_MODULES[found.group(1)]
+    module = _MODULE_PATTERN.search(lines)
+    if module:
+        what, seen = _MISSING_MODULES[module.group(1)]
         return Limitation("module", _MODULE_PATTERN, f"{PREFIX}{what}", seen)
-    return None
+    every_line = "\n".join(_E_PREFIX.sub("", l) for l in longrepr_text.splitlines() if l[:1] not in ("", " ", "\t", ">"))
+    return _errno_mismatch(every_line, longrepr_text)
 
 
 def explain(longrepr_text: str) -> str | None:

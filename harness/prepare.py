@@ -12,7 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from pytest import __version__ as pytest_version
+
 from harness import dist, invocation, wheels
+from harness.errors import HarnessError
 from harness.runtimes.base import BootConfig
 
 
@@ -27,6 +32,23 @@ class Settings:
     requirements: tuple[Path, ...] = ()
     patches: bool = True
     timeout: float | None = None
+
+
+def runtime_requirements(with_packages: Sequence[str]) -> list[str]:
+    """The user's requirements, plus the host's own pytest version unless they pin pytest.
+
+    The same pytest on both sides keeps node ids (parametrize id rules change between
+    releases) and the serialized report format identical to what the host expects.
+    """
+    names = set()
+    for requirement in with_packages:
+        try:
+            names.add(canonicalize_name(Requirement(requirement).name))
+        except InvalidRequirement:
+            raise HarnessError(f"invalid requirement {requirement!r} for --with") from None
+    if "pytest" in names:
+        return list(with_packages)
+    return [f"pytest=={pytest_version}", *with_packages]
 
 
 def scratch_dir() -> Path:
@@ -45,7 +67,7 @@ def boot_config(
     """
     distribution = dist.resolve(settings.pyodide, settings.dist_dir)
     site = wheels.site_packages(
-        distribution.python_xy, list(settings.with_packages), list(settings.requirements)
+        distribution.python_xy, runtime_requirements(settings.with_packages), list(settings.requirements)
     )
     scratch = scratch_dir()
     mounts = invocation.mount_points([cwd, *paths, site, *invocation.path_args(args, cwd)])

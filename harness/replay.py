@@ -185,6 +185,7 @@ class Replayer:
             sections=[],
             duration=time.monotonic() - self.running_since,
         )
+        self._explain(report)
         self.hook.pytest_runtest_logreport(report=report)
         self.on_logfinish({"nodeid": nodeid, "location": list(location) if location else None})
         return nodeid

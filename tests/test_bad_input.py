@@ -29,6 +29,7 @@ def error_lines(proc: subprocess.CompletedProcess[str]) -> list[str]:
         (["run", "--with", "numpy"], "no pure-Python wheel of numpy"),
         (["run", "--with", "this-package-does-not-exist-harness"], "this-package-does-not-exist-harness"),
         (["run", "--pyodide"], "--pyodide needs a value"),
+        (["run", "--with", "not a requirement!"], "invalid requirement 'not a requirement!'"),
         (["frobnicate"], "unknown command 'frobnicate'"),
     ],
 )

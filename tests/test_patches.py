@@ -41,7 +41,9 @@ def test_default_capture_matches_native_on_every_version(tmp_path: Path, pyodide
 def test_without_patches_the_capture_crash_comes_back(tmp_path: Path) -> None:
     """--no-patches on 0.27.4 reproduces pytest 9.2's Errno 44 at capture: the patch is what fixes it."""
     project = copy_project("capture", tmp_path)
-    command = [sys.executable, "-m", "harness.cli", "run", "--pyodide", "0.27.4", "--no-patches", "--", "-p", "no:cacheprovider"]
+    command = [sys.executable, "-m", "harness.cli", "run", "--pyodide", "0.27.4", "--no-patches",
+               "--with", "pytest==9.2.0",  # the release whose capture fstat()s the unlinked file
+               "--", "-p", "no:cacheprovider"]
     ran = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=600)
     output = ran.stdout + ran.stderr
     assert ran.returncode != 0

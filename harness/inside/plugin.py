@@ -53,8 +53,28 @@ class EventPlugin:
         self._send(protocol.encode(type_, **fields))
 
     def _serialize(self, report: Any) -> dict[str, Any]:
+        """pytest's own serialization; a report pytest cannot serialize (a subtest whose
+        context holds an uncopyable object, with pytest <= 9.0) travels as a plain
+        TestReport with the same outcome rather than failing the test."""
         assert self.config is not None
-        return self.config.hook.pytest_report_to_serializable(config=self.config, report=report)
+        hook = self.config.hook.pytest_report_to_serializable
+        try:
+            return hook(config=self.config, report=report)
+        except Exception:
+            if not isinstance(report, pytest.TestReport):
+                raise
+            plain = pytest.TestReport(
+                nodeid=report.nodeid,
+                location=report.location,
+                keywords=dict(report.keywords),
+                outcome=report.outcome,
+                longrepr=report.longrepr,
+                when=report.when,
+                sections=list(report.sections),
+                duration=report.duration,
+                user_properties=[(str(k), repr(v)) for k, v in report.user_properties],
+            )
+            return hook(config=self.config, report=plain)
 
     # -- configuration ---------------------------------------------------------------
 
