@@ -5,6 +5,8 @@
 //   host.readFile(path) -> Promise<Uint8Array>   bytes of a file the run needs
 //   host.mount(path)                              expose a host directory at the same path
 //                                                 (Node: NODEFS; browsers: not available)
+//   host.saveSnapshot(pyodide)                    optional: save the heap (memory snapshot)
+//                                                 right after the preload; never throws
 // and `channel` = { send(line), recv() -> string | null }, the synchronous event/command
 // pipe the Python side talks through. All data arrives as JSON; no code is generated.
 
@@ -32,8 +34,19 @@ export async function boot(pyodide, config, channel, host) {
   for (const path of config.mounts) {
     host.mount(path);
   }
-  pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(config.runtime_root)})`);
-  const runner = pyodide.pyimport("harness.inside.runner");
+  let runner;
+  if (config.boot_kind === "snapshot") {
+    // The heap already holds everything preload imported; only the JS side (files,
+    // mounts above) had to be set up again.
+    runner = pyodide.pyimport("harness.inside.runner");
+    runner.restored();
+  } else {
+    pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(config.runtime_root)})`);
+    runner = pyodide.pyimport("harness.inside.runner");
+    const key = config.snapshot ? config.snapshot.key : "";
+    runner.preload(JSON.stringify({ sys_path: config.sys_path, key }));
+    if (host.saveSnapshot) host.saveSnapshot(pyodide);
+  }
   try {
     runner.serve(JSON.stringify(config), channel.send, channel.recv);
   } finally {

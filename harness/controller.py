@@ -98,8 +98,10 @@ class Controller:
             f"harness: {self.runtime.name} runtime, Pyodide {d.version} "
             f"(Python {r.get('python', d.python)}, {d.platform}, {d.arch}"
             + (f", abi {d.abi_version}" if d.abi_version else "")
-            + f"), pytest {r.get('pytest', '?')} inside, ready in {r.get('boot_ms', 0) / 1000:.1f} s",
+            + f"), pytest {r.get('pytest', '?')} inside, ready in {r.get('boot_ms', 0) / 1000:.1f} s"
+            + (f" ({r['boot']} boot)" if r.get("boot") else ""),
             f"harness: {r.get('patch_summary', 'patches: unknown')}",
+            *(f"harness: {note}" for note in r.get("notes", [])),
         ]
 
     # -- the run ----------------------------------------------------------------------

@@ -2,8 +2,13 @@
 
 Called by ``browsers/boot.mjs`` once Pyodide is up and this package has been copied in.
 The order matters: the process state (umask, environment, cwd, sys.path) and the runtime
-patches must be in place before ``import pytest``, because pytest's capture and cache
-code touch the file system as soon as a session starts.
+patches must be in place before a pytest session starts, because pytest's capture and cache
+code touch the file system as soon as it does.
+
+``preload`` (run first, before anything per-run) imports pytest, its default plugins and
+our own runtime-side modules from site-packages and then puts ``sys.path`` back. That state
+is what a memory snapshot saves (see ``harness/snapshot.py``): a restored runtime continues
+from exactly there, so ``serve`` then does the same on a cold boot and after a restore.
 """
 
 from __future__ import annotations
@@ -70,6 +75,80 @@ def run_session(args: list[str], plugin: object) -> tuple[int, str | None]:
             os.environ["PYTEST_VERSION"] = previous
 
 
+_SESSION_IMPORTS = (
+    "_pytest._argcomplete",
+    "pdb",
+    "email.parser",
+    "email.message",
+    "importlib.metadata._adapters",
+    "importlib.metadata._text",
+    "urllib.parse",
+    "ipaddress",
+)
+
+# Set by ``preload``: the snapshot key it ran for and ``sys.path`` as it found it.
+_PRELOADED: dict[str, Any] = {}
+
+
+def preload(options_json: str) -> None:
+    """Import everything every run needs and that depends on nothing per-run.
+
+    pytest with its default plugins (imported by each session anyway), the modules the
+    command loop uses, and the runtime patches (imported only; ``apply_all`` runs later, in
+    ``serve``, because patches install JS-side wrappers that a snapshot cannot hold).
+    ``sys.path`` is restored afterwards; ``prepare_process`` adds site-packages again.
+    ``options_json``: ``{"sys_path": [site-packages dirs], "key": snapshot key or ""}``
+    (a JSON string, so that no JS object is referenced from Python when the heap is saved).
+    """
+    import importlib
+    import tempfile
+
+    options = json.loads(options_json)
+    base = list(sys.path)
+    for path in reversed(options["sys_path"]):
+        sys.path.insert(0, path)
+    try:
+        import pytest  # noqa: F401
+        from _pytest.config import default_plugins
+
+        # Its default plugins, and what a session imports lazily (entry-point metadata is
+        # parsed with email.*, --pdb support, argcomplete): measured on pytest 9.2.
+        for name in [*(f"_pytest.{p}" for p in default_plugins), *_SESSION_IMPORTS]:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001, S110 - a session imports it again and reports it
+                pass
+        import wasm_patches
+
+        wasm_patches._registry()
+        import harness.inside.plugin  # noqa: F401
+    finally:
+        sys.path[:] = base
+    # Nothing per-run may be frozen into a snapshot: the temp dir is chosen from TMPDIR.
+    tempfile.tempdir = None
+    _PRELOADED.update(key=options.get("key", ""), sys_path=base)
+
+
+def preloaded_key() -> str | None:
+    """The key ``preload`` ran for (checked after a snapshot restore), None if it did not."""
+    return _PRELOADED.get("key")
+
+
+def restored() -> None:
+    """After a snapshot restore: undo what Pyodide's own start-up did again on top of the
+    saved heap (it prepends ``""`` to ``sys.path`` on every load), and give ``random`` a
+    fresh seed as a new process would have (the saved one would repeat in every run).
+
+    The ``str`` hash seed cannot be renewed (the saved dicts depend on it): restored runs
+    share the seed of the run that saved the snapshot, as under a fixed PYTHONHASHSEED.
+    """
+    base = _PRELOADED.get("sys_path")
+    if base is not None:
+        sys.path[:] = base
+    if "random" in sys.modules:
+        sys.modules["random"].seed()
+
+
 def _uptime_ms() -> float:
     """Milliseconds since the runtime process/page started (JS ``performance.now()``)."""
     from js import performance
@@ -100,8 +179,9 @@ def serve(boot_json: str, send: Send, recv: Recv) -> None:
             pytest=pytest.__version__,
             patches=patches,
             patch_summary=patch_summary,
-            notes=[],
+            notes=list(boot.get("boot_notes", [])),
             boot_ms=round(_uptime_ms()),
+            boot=boot.get("boot_kind", "cold"),
         )
     )
     while True:

@@ -15,7 +15,7 @@ import tempfile
 from typing import Any
 
 import browsers
-from harness import protocol
+from harness import protocol, snapshot
 from harness.errors import HarnessError
 from harness.runtimes.base import Runtime, StderrTail
 
@@ -57,6 +57,9 @@ class NodeRuntime(Runtime):
         event_read, event_write = os.pipe()
         command_read, command_write = os.pipe()
         document = self.boot.document() | {"event_fd": event_write, "command_fd": command_read}
+        plan = snapshot.plan(document, major)
+        if plan is not None:
+            document["snapshot"] = plan
         fd, self._boot_file = tempfile.mkstemp(prefix="harness-boot-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(document, f)
