@@ -180,6 +180,13 @@ LIMITATIONS: tuple[Limitation, ...] = (
     ),
     _l(
         "network",
+        r"\[Errno 138\] Not supported",
+        PREFIX + "sockets cannot listen or be paired",
+        "both (with the sockets-listen patch; browsers give the same error)",
+        context=r"listen|socketpair|create_server|serve_forever|start_server|TCPServer",
+    ),
+    _l(
+        "network",
         r"Cannot find module 'ws'",
         PREFIX + "sockets cannot listen or be paired (the runtime died in listen())",
         "both (fatal: the runtime exits)",
