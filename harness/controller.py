@@ -115,7 +115,7 @@ class Controller:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
-        self.replayer = Replayer(session, self.runtime.worker_id)
+        self.replayer = Replayer(session)
         ending = self._serve(only=None)
         while "crash" in ending and self._resumable(session):
             self._note(f"{ending.pop('crash')}; restarting the runtime")
@@ -215,8 +215,6 @@ class Controller:
             wait_ready(self.runtime, BOOT_TIMEOUT)
         except HarnessError as exc:
             raise pytest.exit.Exception(f"could not restart the runtime: {exc}", returncode=3) from None
-        assert self.replayer is not None
-        self.replayer.worker_id = worker_id
 
     def _cache_set(self, key: str, value: object) -> None:
         cache = getattr(self.config, "cache", None)

@@ -54,12 +54,11 @@ def _location(value: list[Any] | None) -> tuple[Any, ...] | None:
 class Replayer:
     """Turns one runtime's event stream into host hook calls, keeping track of progress."""
 
-    def __init__(self, session: pytest.Session, worker_id: str) -> None:
+    def __init__(self, session: pytest.Session) -> None:
         self.session = session
         self.config = session.config
         self.hook = session.config.hook
         self.items = ItemRegistry(session)
-        self.worker_id = worker_id
         self.collection_done = False
         self.collectionfinish_lines: list[str] = []
         self.running: tuple[str, tuple[Any, ...] | None] | None = None
