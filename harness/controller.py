@@ -9,7 +9,6 @@ replayed reports, or the exception the runtime's session ended with, raised agai
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -20,12 +19,11 @@ from harness import invocation, limitations
 from harness.cache import write_value
 from harness.collector import EventQueue
 from harness.errors import HarnessError
-from harness.replay import Replayer, fatal_headline, strip_js_stack
+from harness.replay import Replayer
 from harness.runtimes import runtime_class
 from harness.prepare import Settings, boot_config
-from harness.runtimes.base import BootConfig, Runtime, wait_ready
+from harness.runtimes.base import BootConfig, Runtime, fatal_headline, strip_js_stack, wait_ready
 
-BOOT_TIMEOUT = float(os.environ.get("HARNESS_BOOT_TIMEOUT", "300"))
 WORKER_ID = "rt0"
 
 
@@ -78,7 +76,7 @@ class Controller:
         """Boot before the terminal prints its header, so the header can describe the runtime."""
         try:
             self.runtime.start()
-            self.ready = wait_ready(self.runtime, BOOT_TIMEOUT)
+            self.ready = wait_ready(self.runtime)
         except HarnessError as exc:
             raise pytest.UsageError(str(exc)) from None
         running = ".".join(str(self.ready.get("python", "")).split(".")[:2])
@@ -212,7 +210,7 @@ class Controller:
         self.runtime = runtime_class(self.settings.runtime)(self.boot, self.events, worker_id)
         try:
             self.runtime.start()
-            wait_ready(self.runtime, BOOT_TIMEOUT)
+            wait_ready(self.runtime)
         except HarnessError as exc:
             raise pytest.exit.Exception(f"could not restart the runtime: {exc}", returncode=3) from None
 

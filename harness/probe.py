@@ -4,7 +4,6 @@ results from its ``ready`` event."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,16 +13,13 @@ from harness.prepare import Settings, boot_config
 from harness.runtimes import runtime_class
 from harness.runtimes.base import wait_ready
 
-BOOT_TIMEOUT = float(os.environ.get("HARNESS_BOOT_TIMEOUT", "300"))
-
-
 def probe_version(settings: Settings) -> dict[str, Any]:
     """Boot once and return the runtime's ``ready`` event (patch results included)."""
     boot = boot_config(settings, cwd=Path.cwd(), paths=[])
     runtime = runtime_class(settings.runtime)(boot, EventQueue(), "probe")
     try:
         runtime.start()
-        ready = wait_ready(runtime, BOOT_TIMEOUT)
+        ready = wait_ready(runtime)
         runtime.send("exit")
         return ready | {"pyodide": boot.dist.version}
     finally:

@@ -188,20 +188,3 @@ class Replayer:
         self.hook.pytest_runtest_logreport(report=report)
         self.on_logfinish({"nodeid": nodeid, "location": list(location) if location else None})
         return nodeid
-
-
-def strip_js_stack(message: str) -> str:
-    """A runtime error without its JavaScript stack frames (``    at f (file:1:2)``)."""
-    return "\n".join(l for l in message.splitlines() if not l.lstrip().startswith("at ")).strip()
-
-
-def fatal_headline(message: str) -> str:
-    """The one line that says what killed the runtime.
-
-    A Python exception arrives as ``PythonError: Traceback ...`` whose last line is the
-    exception; a JS error (``RangeError: ...``, ``Exit: Program terminated ...``) leads.
-    """
-    lines = [l.strip() for l in strip_js_stack(message).splitlines() if l.strip()]
-    if not lines:
-        return ""
-    return lines[-1] if lines[0].startswith("PythonError") else lines[0]

@@ -13,8 +13,9 @@ import shutil
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from pathlib import Path
+import os
 import time
+from pathlib import Path
 from typing import IO, Any, ClassVar
 
 import harness
@@ -26,6 +27,8 @@ from harness.errors import HarnessError
 
 # Where the runtime-side Python is copied inside the runtime's own file system.
 RUNTIME_ROOT = "/harness-runtime"
+# How long a runtime may take from launch to ``ready`` (a cold boot on a busy CI machine).
+BOOT_TIMEOUT = float(os.environ.get("HARNESS_BOOT_TIMEOUT", "300"))
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,7 @@ class Runtime(ABC):
         """Why the runtime is gone, for crash reports: exit status and last stderr lines."""
 
 
-def wait_ready(runtime: Runtime, timeout: float) -> dict[str, Any]:
+def wait_ready(runtime: Runtime, timeout: float = BOOT_TIMEOUT) -> dict[str, Any]:
     """Block until ``runtime`` says ``ready``; a one-line HarnessError if it dies or hangs.
 
     Call only before anything else consumes the runtime's queue.
@@ -181,9 +184,26 @@ def wait_ready(runtime: Runtime, timeout: float) -> dict[str, Any]:
         if event["type"] in ("error", "eof"):
             detail = event.get("message") or runtime.exit_description()
             runtime.kill()
-            lines = [line.strip() for line in str(detail).splitlines() if line.strip()]
-            lines = [line for line in lines if not line.startswith("at ")] or ["no output"]
+            text = strip_js_stack(str(detail))
+            lines = [line.strip() for line in text.splitlines() if line.strip()] or ["no output"]
             reason = next((line for line in reversed(lines) if "Error" in line), lines[0])
             raise HarnessError(f"{runtime.name} runtime failed to start: {reason}")
     runtime.kill()
     raise HarnessError(f"{runtime.name} runtime did not boot within {timeout:.0f} s")
+
+
+def strip_js_stack(message: str) -> str:
+    """A runtime error without its JavaScript stack frames (``    at f (file:1:2)``)."""
+    return "\n".join(l for l in message.splitlines() if not l.lstrip().startswith("at ")).strip()
+
+
+def fatal_headline(message: str) -> str:
+    """The one line that says what killed the runtime.
+
+    A Python exception arrives as ``PythonError: Traceback ...`` whose last line is the
+    exception; a JS error (``RangeError: ...``, ``Exit: Program terminated ...``) leads.
+    """
+    lines = [l.strip() for l in strip_js_stack(message).splitlines() if l.strip()]
+    if not lines:
+        return ""
+    return lines[-1] if lines[0].startswith("PythonError") else lines[0]
