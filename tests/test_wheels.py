@@ -138,16 +138,17 @@ def test_nonexistent_package(tmp_cache: Path) -> None:
 
 
 def test_conflicting_pins(tmp_cache: Path) -> None:
-    assert error_of("3.14", ["pytest==8.3.5", "pluggy==1.0.0"]) == (
-        "pip download failed: Cannot install pluggy==1.0.0 and pytest==8.3.5 because these "
-        "package versions have conflicting dependencies."
-    )
+    # pip's wording differs between releases; the one-line shape and the named pins do not.
+    error = error_of("3.14", ["pytest==8.3.5", "pluggy==1.0.0"])
+    assert error.startswith("pip download failed: ") and "\n" not in error
+    assert "pluggy==1.0.0" in error and "pytest==8.3.5" in error
 
 
 def test_invalid_requirement(tmp_cache: Path) -> None:
-    assert (
-        error_of("3.14", ["bad req!!"]) == "pip download failed: Invalid requirement: 'bad req!!'"
-    )
+    # Newer pip appends the parser's reason after the requirement; older pip stops there.
+    error = error_of("3.14", ["bad req!!"])
+    assert error.startswith("pip download failed: Invalid requirement: 'bad req!!'")
+    assert "\n" not in error
 
 
 @pytest.mark.parametrize("bad", ["3", "3.14.2", "py3.14", "3.14; rm"])
