@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from harness.errors import HarnessError
 from harness.runtimes import runtime_class
 
-# harness run option -> (pytest plugin option, takes a value)
-RUN_OPTIONS: dict[str, tuple[str, bool]] = {
+# harness run option -> (pytest plugin option, takes a value: True, False or "optional")
+RUN_OPTIONS: dict[str, tuple[str, bool | str]] = {
     "--runtime": ("--harness-runtime", True),
     "--pyodide": ("--harness-pyodide", True),
     "--dist-dir": ("--harness-dist-dir", True),
@@ -28,11 +28,18 @@ RUN_OPTIONS: dict[str, tuple[str, bool]] = {
     "--requirements": ("--harness-requirements", True),
     "--timeout": ("--harness-timeout", True),
     "--no-patches": ("--harness-no-patches", False),
+    "--cov": ("--harness-cov", "optional"),
+    "--cov-report": ("--harness-cov-report", True),
+    "--cov-branch": ("--harness-cov-branch", False),
+    "--cov-config": ("--harness-cov-config", True),
+    "--cov-fail-under": ("--harness-cov-fail-under", True),
 }
 
 USAGE = """\
 usage: harness run [--runtime node] [--pyodide VERSION | --dist-dir PATH]
                    [--with REQ]... [--requirements FILE]... [--timeout S] [--no-patches]
+                   [--cov[=SOURCE]]... [--cov-report TYPE]... [--cov-branch]
+                   [--cov-config PATH] [--cov-fail-under PERCENT]
                    [--] [pytest args...]
        harness probe [--runtime node] [--pyodide V[,V...] | --dist-dir PATH] [--no-patches]
        harness doctor
@@ -56,7 +63,13 @@ def split_run_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
         if name in RUN_OPTIONS:
             target, takes_value = RUN_OPTIONS[name]
             runtime_given |= name == "--runtime"
-            if not takes_value:
+            if takes_value == "optional":
+                # argparse's nargs="?" (pytest-cov's --cov): a following non-option is the value
+                if not eq and i + 1 < len(argv) and not argv[i + 1].startswith("-"):
+                    value, eq = argv[i + 1], "="
+                    i += 1
+                plugin.append(f"{target}={value}" if eq else target)
+            elif not takes_value:
                 plugin.append(target)
             elif eq:
                 plugin += [target, value]
@@ -91,6 +104,8 @@ def probe_command(argv: Sequence[str]) -> int:
     from harness.probe import probe
 
     plugin_args, extra = split_run_args(argv)
+    probe_options = ("--runtime", "--pyodide", "--dist-dir", "--no-patches")
+    extra += [a for a in argv if a.partition("=")[0] in RUN_OPTIONS and a.partition("=")[0] not in probe_options]
     if extra:
         raise HarnessError(f"harness probe does not take {extra[0]!r}")
     flags = [a for a in plugin_args if a == "--harness-no-patches"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ import pytest
 from harness import invocation, limitations
 from harness.cache import write_value
 from harness.collector import EventQueue
+from harness.coverage_sink import CoverageSettings
 from harness.errors import HarnessError
 from harness.replay import Replayer
 from harness.runtimes import runtime_class
@@ -38,6 +40,22 @@ def settings_from(config: pytest.Config) -> Settings:
         requirements=tuple(Path(p) for p in config.getoption("harness_requirements") or ()),
         patches=not config.getoption("harness_no_patches"),
         timeout=config.getoption("harness_timeout"),
+        coverage=coverage_settings_from(config),
+    )
+
+
+def coverage_settings_from(config: pytest.Config) -> CoverageSettings | None:
+    """The ``--harness-cov*`` options; None without ``--harness-cov``."""
+    sources = config.getoption("harness_cov") or []
+    if not sources:
+        return None
+    config_file = config.getoption("harness_cov_config")
+    return CoverageSettings(
+        sources=tuple(s for s in sources if isinstance(s, str) and s),
+        reports=tuple(config.getoption("harness_cov_report") or ()),
+        branch=config.getoption("harness_cov_branch"),
+        config_file=Path(config_file) if config_file else None,
+        fail_under=config.getoption("harness_cov_fail_under"),
     )
 
 
@@ -54,8 +72,15 @@ def session_boot_config(config: pytest.Config, settings: Settings) -> BootConfig
 class Controller:
     """Owns one runtime for the session and turns its events into host hook calls."""
 
-    def __init__(self, config: pytest.Config, settings: Settings, boot: BootConfig) -> None:
+    def __init__(
+        self,
+        config: pytest.Config,
+        settings: Settings,
+        boot: BootConfig,
+        on_coverage: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.config = config
+        self.on_coverage = on_coverage
         self.settings = settings
         self.boot = boot
         self.events = EventQueue()
@@ -164,6 +189,9 @@ class Controller:
                 ending[kind] = event
             elif kind == "cache_set":
                 self._cache_set(event["key"], event["value"])
+            elif kind == "coverage":
+                if self.on_coverage is not None:
+                    self.on_coverage(event)
             elif kind != "ready":
                 replayer.handle(event)
                 if writer is not None and self.events.empty():

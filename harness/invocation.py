@@ -21,8 +21,13 @@ HARNESS_VALUE_OPTIONS = (
     "--harness-with",
     "--harness-requirements",
     "--harness-timeout",
+    "--harness-cov-report",
+    "--harness-cov-config",
+    "--harness-cov-fail-under",
 )
-HARNESS_FLAGS = ("--harness-no-patches",)
+HARNESS_FLAGS = ("--harness-no-patches", "--harness-cov-branch")
+# Options whose value is optional (argparse ``nargs="?"``): a following non-option is theirs.
+HARNESS_OPTIONAL_VALUE = ("--harness-cov",)
 PLUGIN_NAME = "harness.plugin"
 
 # Variables that describe the host's interpreter or file system and would mislead the one
@@ -55,6 +60,11 @@ def strip_harness_args(args: Sequence[str]) -> list[str]:
             continue
         if arg in HARNESS_VALUE_OPTIONS:
             skip = True
+            continue
+        if arg in HARNESS_OPTIONAL_VALUE:
+            skip = i + 1 < len(args) and not args[i + 1].startswith("-")
+            continue
+        if arg.startswith(tuple(o + "=" for o in HARNESS_OPTIONAL_VALUE)):
             continue
         if arg.startswith(tuple(o + "=" for o in HARNESS_VALUE_OPTIONS)) or arg in HARNESS_FLAGS:
             continue

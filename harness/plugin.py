@@ -12,6 +12,7 @@ import pytest
 
 from harness.controller import Controller, session_boot_config, settings_from
 from harness.cache import write_value
+from harness.coverage_plugin import CoveragePlugin
 from harness.errors import HarnessError
 from harness.runtimes import RUNTIMES, runtime_class
 
@@ -54,6 +55,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="fail a test that runs longer, then restart the runtime (also: timeout marker)",
     )
     group.addoption(
+        "--harness-cov",
+        metavar="SOURCE",
+        action="append",
+        nargs="?",
+        const=True,
+        default=[],
+        help="measure coverage inside the runtime (repeatable; a path or package, or none "
+        "for everything coverage.py measures by default)",
+    )
+    group.addoption(
+        "--harness-cov-report",
+        metavar="TYPE",
+        action="append",
+        default=[],
+        help="term, term-missing[:skip-covered], html|xml|json|lcov|annotate[:DEST], or '' "
+        "(repeatable; default term)",
+    )
+    group.addoption("--harness-cov-branch", action="store_true", default=False, help="measure branches")
+    group.addoption("--harness-cov-config", metavar="PATH", default=None, help="coverage config file")
+    group.addoption(
+        "--harness-cov-fail-under",
+        metavar="PERCENT",
+        type=float,
+        default=None,
+        help="fail the run if total coverage is below this",
+    )
+    group.addoption(
         "--harness-no-patches",
         action="store_true",
         default=False,
@@ -78,4 +106,13 @@ def pytest_configure(config: pytest.Config) -> None:
     cache = getattr(config, "cache", None)
     if cache is not None:
         cache.set = functools.partial(write_value, cache)  # host writes are atomic too
-    config.pluginmanager.register(Controller(config, settings, boot), "harness-controller")
+    on_coverage = None
+    if settings.coverage is not None:
+        try:
+            coverage = CoveragePlugin(settings.coverage, f"Pyodide {boot.dist.version}")
+        except HarnessError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        config.pluginmanager.register(coverage, "harness-coverage")
+        on_coverage = coverage.add
+    controller = Controller(config, settings, boot, on_coverage=on_coverage)
+    config.pluginmanager.register(controller, "harness-controller")

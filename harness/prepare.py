@@ -17,8 +17,9 @@ from packaging.utils import canonicalize_name
 from pytest import __version__ as pytest_version
 
 from harness import dist, invocation, wheels
+from harness.coverage_sink import CoverageSettings
 from harness.errors import HarnessError
-from harness.runtimes.base import BootConfig
+from harness.runtimes.base import RUNTIME_ROOT, BootConfig
 
 
 @dataclass(frozen=True)
@@ -32,13 +33,16 @@ class Settings:
     requirements: tuple[Path, ...] = ()
     patches: bool = True
     timeout: float | None = None
+    coverage: CoverageSettings | None = None
 
 
-def runtime_requirements(with_packages: Sequence[str]) -> list[str]:
-    """The user's requirements, plus the host's own pytest version unless they pin pytest.
+def runtime_requirements(with_packages: Sequence[str], coverage: bool = False) -> list[str]:
+    """The user's requirements, plus the host's own pytest (and, with ``--cov``, coverage)
+    version unless they pin it themselves.
 
     The same pytest on both sides keeps node ids (parametrize id rules change between
-    releases) and the serialized report format identical to what the host expects.
+    releases) and the serialized report format identical to what the host expects; the
+    same coverage.py measures exactly what the host's reports assume.
     """
     names = set()
     for requirement in with_packages:
@@ -46,9 +50,12 @@ def runtime_requirements(with_packages: Sequence[str]) -> list[str]:
             names.add(canonicalize_name(Requirement(requirement).name))
         except InvalidRequirement:
             raise HarnessError(f"invalid requirement {requirement!r} for --with") from None
-    if "pytest" in names:
-        return list(with_packages)
-    return [f"pytest=={pytest_version}", *with_packages]
+    pins = {"pytest": pytest_version}
+    if coverage:
+        from coverage import __version__ as coverage_version
+
+        pins["coverage"] = coverage_version
+    return [f"{name}=={version}" for name, version in pins.items() if name not in names] + list(with_packages)
 
 
 def scratch_dir() -> Path:
@@ -66,11 +73,21 @@ def boot_config(
     arguments, whose existing paths are mounted too.
     """
     distribution = dist.resolve(settings.pyodide, settings.dist_dir)
+    cov = settings.coverage
     site = wheels.site_packages(
-        distribution.python_xy, runtime_requirements(settings.with_packages), list(settings.requirements)
+        distribution.python_xy,
+        runtime_requirements(settings.with_packages, coverage=cov is not None),
+        list(settings.requirements),
     )
     scratch = scratch_dir()
-    mounts = invocation.mount_points([cwd, *paths, site, *invocation.path_args(args, cwd)])
+    config_files = [cov.config_file.resolve()] if cov and cov.config_file else []
+    mounts = invocation.mount_points(
+        [cwd, *paths, site, *invocation.path_args(args, cwd), *config_files]
+    )
+    extra = {}
+    if cov is not None:
+        # Never measure the harness's own runtime code or the runtime's site-packages.
+        extra["coverage"] = cov.runtime_options(cwd, omit=[f"{RUNTIME_ROOT}/*", f"{site}/*"])
     env, unset = invocation.runtime_env(dict(os.environ))
     return BootConfig(
         dist=distribution,
@@ -82,4 +99,5 @@ def boot_config(
         unset_env=unset,
         umask=invocation.host_umask(),
         patches=settings.patches,
+        extra=extra,
     )

@@ -26,6 +26,12 @@ Runtime → host (events)
 ``logfinish``        ``nodeid``, ``location``: a test ended (all phases reported).
 ``warning``          ``warning``: {message, category_module, category_name, filename,
                      lineno, line}; ``when``, ``nodeid``, ``location``.
+``coverage``         what coverage.py measured since the previous ``coverage`` event (sent
+                     before ``collection_finish``, each ``logfinish`` and ``done`` when there
+                     is news; only with a ``coverage`` boot option): ``context`` (static
+                     context or null), ``branch`` (arcs rather than lines), and where non-empty ``lines`` {file: [line...]} or
+                     ``arcs`` {file: [[from, to]...]}, ``file_tracers`` {file: plugin},
+                     ``touched`` {plugin or "": [file...]} (files that never ran).
 ``cache_set``        ``key``, ``value``: a ``config.cache.set`` the host must persist
                      (only the host writes ``.pytest_cache``).
 ``interrupted``      ``kind`` ("interrupted", "failed" or "exit"), ``message``,
@@ -63,6 +69,7 @@ EVENT_TYPES = frozenset(
         "logreport",
         "logfinish",
         "warning",
+        "coverage",
         "cache_set",
         "interrupted",
         "error",

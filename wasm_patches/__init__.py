@@ -25,9 +25,15 @@ __all__ = ["apply_all", "summary"]
 
 
 def _registry() -> list[ModuleType]:
-    from . import faulthandler_watchdog, fd_without_path, sockets_listen, umask_on_create
+    from . import (
+        faulthandler_watchdog,
+        fd_without_path,
+        sockets_listen,
+        sqlite3_for_coverage,
+        umask_on_create,
+    )
 
-    return [fd_without_path, umask_on_create, faulthandler_watchdog, sockets_listen]
+    return [fd_without_path, umask_on_create, faulthandler_watchdog, sockets_listen, sqlite3_for_coverage]
 
 
 def _run(mod: ModuleType, enabled: bool, opts: dict[str, Any]) -> dict[str, Any]:

@@ -43,14 +43,21 @@ def serialize_warning(message: Any) -> dict[str, Any]:
 class EventPlugin:
     """Emits one protocol event per pytest hook the host needs to replay."""
 
-    def __init__(self, send: Send, only: list[str] | None = None) -> None:
+    def __init__(self, send: Send, only: list[str] | None = None, coverage: Any = None) -> None:
         self._send = send
         self._only = only
+        self._coverage = coverage  # a started CoverageStream, flushed after every test
         self._timeout: float | None = None
         self.config: pytest.Config | None = None
 
     def emit(self, type_: str, **fields: Any) -> None:
         self._send(protocol.encode(type_, **fields))
+
+    def emit_coverage(self, fields: dict[str, Any] | None) -> None:
+        """Coverage measured since the last event, if any (sent before the event that
+        marks the progress it belongs to, so a crash right after loses nothing)."""
+        if fields is not None:
+            self.emit("coverage", **fields)
 
     def _serialize(self, report: Any) -> dict[str, Any]:
         """pytest's own serialization; a report pytest cannot serialize (a subtest whose
@@ -149,6 +156,8 @@ class EventPlugin:
             items[:] = [by_id[nodeid] for nodeid in self._only if nodeid in by_id]
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self._coverage is not None:
+            self.emit_coverage(self._coverage.flush())  # module-level lines run at import
         self.emit(
             "collection_finish",
             nodeids=[item.nodeid for item in session.items],
@@ -184,6 +193,8 @@ class EventPlugin:
         self.emit("logreport", report=self._serialize(report))
 
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        if self._coverage is not None:
+            self.emit_coverage(self._coverage.flush())
         self.emit("logfinish", nodeid=nodeid, location=_location(location))
 
     def pytest_warning_recorded(

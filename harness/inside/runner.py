@@ -75,6 +75,27 @@ def run_session(args: list[str], plugin: object) -> tuple[int, str | None]:
             os.environ["PYTEST_VERSION"] = previous
 
 
+def start_coverage(options: dict[str, Any] | None) -> tuple[Any, str | None]:
+    """(a started ``CoverageStream`` or None, else the one-line reason it cannot start)."""
+    if not options:
+        return None, None
+    from harness.inside.coverage_stream import CoverageStream
+
+    try:
+        stream = CoverageStream(options)
+        stream.start()
+    except ImportError as exc:
+        if "sqlite3" in str(exc):
+            return None, (
+                "coverage.py needs sqlite3, which this Pyodide distribution does not include "
+                "(the sqlite3-for-coverage patch is off: --no-patches)"
+            )
+        return None, f"coverage.py cannot be imported in the runtime: {exc}"
+    except Exception as exc:  # noqa: BLE001 - coverage's own ConfigError and the like
+        return None, f"coverage cannot start in the runtime: {type(exc).__name__}: {exc}"
+    return stream, None
+
+
 _SESSION_IMPORTS = (
     "_pytest._argcomplete",
     "pdb",
@@ -191,8 +212,15 @@ def serve(boot_json: str, send: Send, recv: Recv) -> None:
         command = protocol.decode(line, protocol.COMMAND_TYPES)
         if command["type"] == "exit":
             return
-        plugin = EventPlugin(send, only=command.get("only"))
+        stream, coverage_error = start_coverage(boot.get("coverage"))
+        if coverage_error is not None:
+            send(protocol.encode("error", kind="usage", message=coverage_error))
+            send(protocol.encode("done", exitstatus=4))
+            continue
+        plugin = EventPlugin(send, only=command.get("only"), coverage=stream)
         status, usage_error = run_session(command["args"], plugin)
+        if stream is not None:
+            plugin.emit_coverage(stream.finish())
         if usage_error is not None:
             send(protocol.encode("error", kind="usage", message=usage_error))
         send(protocol.encode("done", exitstatus=status))
