@@ -1,0 +1,3 @@
+from covpkg.shapes import area
+
+__all__ = ["area"]

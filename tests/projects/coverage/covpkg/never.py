@@ -1,0 +1,2 @@
+def never_imported() -> int:
+    return 1
