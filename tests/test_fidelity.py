@@ -116,3 +116,15 @@ def test_recursion_and_sockets_behave_as_on_cpython(tmp_path: Path, pyodide: str
     assert ran.returncode == native.returncode == 0, ran.stdout + ran.stderr
     assert ran.summary == native.summary == "5 passed"
     assert "restarting the runtime" not in ran.stdout
+
+
+@pytest.mark.parametrize("pyodide", ["0.27.4", *PYODIDE_VERSIONS])
+def test_working_directory_is_importable_on_every_version(tmp_path: Path, pyodide: str) -> None:
+    """As under ``python -m pytest``: Pyodide >= 0.28 gets this from its "" entry, older
+    releases had their own start directory there instead."""
+    native_dir = copy_project("cwdimport", tmp_path / "native")
+    harness_dir = copy_project("cwdimport", tmp_path / "harness")
+    native = run_native(native_dir, "-p", "no:cacheprovider")
+    ran = run_harness(harness_dir, "-p", "no:cacheprovider", pyodide=pyodide)
+    assert ran.returncode == native.returncode == 0, ran.stdout + ran.stderr
+    assert ran.summary == native.summary == "2 passed"

@@ -35,6 +35,13 @@ def prepare_process(boot: dict[str, Any]) -> None:
     os.umask(boot["umask"])
     for path in reversed(boot["sys_path"]):
         sys.path.insert(0, path)
+    # The working directory is importable, as under ``python -m pytest``: Pyodide >= 0.28
+    # puts "" on sys.path, older ones their start directory (its HOME), which would make
+    # the same project import differently depending on the version.
+    start_dir = os.getcwd()
+    sys.path[:] = ["" if p == start_dir else p for p in sys.path]
+    if "" not in sys.path:
+        sys.path.insert(len(boot["sys_path"]), "")
     os.chdir(boot["cwd"])
 
 

@@ -1,0 +1,3 @@
+"""Importable only because the working directory is on sys.path (``python -m pytest``)."""
+
+VALUE = 42
