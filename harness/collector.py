@@ -4,6 +4,11 @@ A reader thread per runtime stream does nothing but split lines, decode them and
 ``(worker_id, message)``; all logic stays in the main loop (the pytest-xdist rule:
 receivers only enqueue). End of stream is enqueued as ``EOF`` so the loop learns that a
 runtime died even if it never said goodbye.
+
+The queue is bounded: when the main loop falls behind (a slow terminal, a busy machine),
+a reader blocks, the pipe fills and the runtime waits in its write. Events stay streamed
+instead of piling up on the host as decoded dicts (a passing test's report decodes to
+about 3 KB).
 """
 
 from __future__ import annotations
@@ -16,14 +21,18 @@ from harness import protocol
 
 EOF: dict[str, Any] = {"type": "eof"}
 
+# Decoded events waiting for the main loop, at most (a few MB; a normal run holds one or two).
+BACKLOG = 500
+
 
 class EventQueue:
     """Every runtime's events, in arrival order, tagged with the worker they came from."""
 
-    def __init__(self) -> None:
-        self._queue: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+    def __init__(self, backlog: int = BACKLOG) -> None:
+        self._queue: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue(backlog)
 
     def put(self, worker_id: str, message: dict[str, Any]) -> None:
+        """Enqueue; blocks a reader thread while the queue is full (back-pressure)."""
         self._queue.put((worker_id, message))
 
     def get(self, timeout: float | None = None) -> tuple[str, dict[str, Any]] | None:

@@ -3,11 +3,17 @@
 The host never re-implements reporting: once a report is rebuilt with pytest's own
 ``pytest_report_from_serializable``, the terminal reporter, junitxml, ``--durations``,
 ``-x``/``--maxfail`` and any host plugin see it exactly as they would natively.
+
+The terminal reporter keeps every report until the summary, as it does natively; a rebuilt
+report is made to share what its native twin shares (the item's node id and location
+tuple, one copy of each keyword name and literal) rather than hold fresh decoded strings.
+Nothing else is kept per test but the finished node id (for a restart's ``remaining()``).
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 import time
 import warnings
 from typing import Any
@@ -75,7 +81,29 @@ class Replayer:
         for key in ("longrepr", "location"):
             if isinstance(data.get(key), list):
                 data[key] = tuple(data[key])
+        self._share(data)
         return self.hook.pytest_report_from_serializable(config=self.config, data=data)
+
+    def _share(self, data: dict[str, Any]) -> None:
+        """Swap decoded strings for the ones the host holds already, as a native report
+        shares its item's node id, location and keyword names: reports live until the
+        summary, and fresh copies cost about 1.5 KB per test."""
+        item = self.items.known(data["nodeid"])
+        if item is not None:
+            data["nodeid"] = item.nodeid
+            if data.get("location") == item.location:
+                data["location"] = item.location
+        keywords = data.get("keywords")
+        if isinstance(keywords, dict):
+            data["keywords"] = {sys.intern(name): value for name, value in keywords.items()}
+        for key in ("outcome", "when", "$report_type"):
+            if isinstance(data.get(key), str):
+                data[key] = sys.intern(data[key])
+
+    def _nodeid(self, nodeid: str) -> str:
+        """The collected item's own node id string (one copy kept per test, not one per event)."""
+        item = self.items.known(nodeid)
+        return item.nodeid if item is not None else nodeid
 
     def handle(self, event: dict[str, Any]) -> None:
         """Dispatch one event to the hooks pytest would have called natively."""
@@ -146,7 +174,7 @@ class Replayer:
 
     def on_logfinish(self, event: dict[str, Any]) -> None:
         self.running = None
-        self.finished.add(event["nodeid"])
+        self.finished.add(self._nodeid(event["nodeid"]))
         self.hook.pytest_runtest_logfinish(nodeid=event["nodeid"], location=_location(event["location"]))
 
     def on_warning(self, event: dict[str, Any]) -> None:
