@@ -2,7 +2,9 @@
 
 The first result is the first ``-v`` line of a test outcome (``path::name PASSED``) on the
 merged stdout/stderr stream. Peak memory is the largest sum of RSS over the process and all
-its descendants (node, servers, bash under pexpect), sampled every 50 ms from /proc.
+its descendants (node, servers, bash under pexpect), sampled every 50 ms from /proc; host
+peak is the largest RSS of the launched process alone (the pytest that replays or runs the
+tests), the figure whose growth with the suite size shows what the host keeps per test.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Run:
     wall_s: float
     first_result_s: float | None
     peak_rss_mb: float
+    host_peak_mb: float
     returncode: int | None  # None: killed at the timeout
     counts: dict[str, int] = field(default_factory=dict)
     summary: str = ""
@@ -46,7 +49,7 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> Run:
     )  # fmt: skip
     first: list[float] = []
     lines: list[str] = []
-    peak = [0]
+    peak = [0, 0]  # pages: process tree, launched process
     done = threading.Event()
 
     def read() -> None:
@@ -60,6 +63,7 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> Run:
     def sample() -> None:
         while not done.is_set():
             peak[0] = max(peak[0], tree_rss(proc.pid))
+            peak[1] = max(peak[1], rss(proc.pid))
             done.wait(SAMPLE_S)
 
     reader = threading.Thread(target=read, daemon=True)
@@ -83,6 +87,7 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> Run:
         wall_s=wall,
         first_result_s=first[0] if first else None,
         peak_rss_mb=peak[0] * PAGE / 2**20,
+        host_peak_mb=peak[1] * PAGE / 2**20,
         returncode=returncode,
         counts=counts,
         summary=summary,
@@ -115,16 +120,18 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def rss(pid: int) -> int:
+    """Resident pages of ``pid`` (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as f:
+            return int(f.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def tree_rss(pid: int) -> int:
     """Resident pages of ``pid`` and its descendants."""
-    total = 0
-    for p in descendants(pid):
-        try:
-            with open(f"/proc/{p}/statm", "rb") as f:
-                total += int(f.read().split()[1])
-        except (OSError, IndexError, ValueError):
-            pass
-    return total
+    return sum(rss(p) for p in descendants(pid))
 
 
 def kill_tree(proc: subprocess.Popen[bytes]) -> None:

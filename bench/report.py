@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 RATIO_BASES = ["bare", "pytest-pyodide", "native"]
-FIGURES = [("first_result_s", "first result s"), ("wall_s", "total s"), ("peak_rss_mb", "peak MB")]
+FIGURES = [
+    ("first_result_s", "first result s"),
+    ("wall_s", "total s"),
+    ("peak_rss_mb", "peak MB"),
+    ("host_peak_mb", "host MB"),
+]
 
 
 def stats(values: list[float | None]) -> dict[str, float] | None:
@@ -49,7 +54,8 @@ def _cell(s: dict[str, float] | None, digits: int = 2) -> str:
 def table(results: dict[str, Any]) -> str:
     """The text table: one block per suite, then the ratios."""
     lines = []
-    head = f"{'contender':<18} {'first result s':>15} {'total s':>15} {'peak MB':>13}  outcome"
+    head = (f"{'contender':<18} {'first result s':>15} {'total s':>15} {'peak MB':>13}"
+            f" {'host MB':>9}  outcome")  # fmt: skip
     for suite in results["suites"]:
         rows = [r for r in results["rows"] if r["suite"] == suite["name"]]
         native = next((r for r in rows if r["contender"] == "native" and "counts" in r), None)
@@ -63,10 +69,12 @@ def table(results: dict[str, Any]) -> str:
                 check = "  (= native)" if r["counts"] == native["counts"] else "  (!= native)"
             lines.append(
                 f"{r['contender']:<18} {_cell(r['first_result_s']):>15} {_cell(r['wall_s']):>15}"
-                f" {_cell(r['peak_rss_mb'], 0):>13}  {r.get('outcome', '')}{check}"
+                f" {_cell(r['peak_rss_mb'], 0):>13} {_cell(r.get('host_peak_mb'), 0):>9}"
+                f"  {r.get('outcome', '')}{check}"
             )
     lines += ["", "ratios harness / other (median; < 1 means the harness is faster/smaller)"]
-    lines.append(f"{'suite':<16} {'vs':<15} {'first result':>12} {'total':>8} {'peak MB':>8}")
+    lines.append(f"{'suite':<16} {'vs':<15} {'first result':>12} {'total':>8} {'peak MB':>8}"
+                 f" {'host MB':>8}")  # fmt: skip
     for suite in results["suites"]:
         rows = {r["contender"]: r for r in results["rows"] if r["suite"] == suite["name"]}
         harness = rows.get("harness")
@@ -80,8 +88,31 @@ def table(results: dict[str, Any]) -> str:
                 cells.append(f"{a['median'] / b['median']:.2f}" if a and b else "-")
             lines.append(
                 f"{suite['name']:<16} {base:<15} {cells[0]:>12} {cells[1]:>8} {cells[2]:>8}"
+                f" {cells[3]:>8}"
             )
     return "\n".join(lines)
+
+
+def memory_growth(results: dict[str, Any]) -> str:
+    """Host bytes per test: how the host peak grows from the smallest to the largest
+    generated suite (``small-N``) of this run, per contender. What a runner keeps per test
+    shows here; its fixed cost (interpreter, plugins, runtime boot) cancels out."""
+    small = [s for s in results["suites"] if s["name"].startswith("small-")]
+    if len(small) < 2:
+        return ""
+    lo, hi = min(small, key=lambda s: s["tests"]), max(small, key=lambda s: s["tests"])
+    peaks = {(r["suite"], r["contender"]): r.get("host_peak_mb") for r in results["rows"]}
+    lines = [
+        "",
+        f"host memory growth {lo['name']} -> {hi['name']} (host peak RSS, median)",
+        f"{'contender':<18} {lo['name']:>12} {hi['name']:>12} {'per test':>10}",
+    ]
+    for name in dict.fromkeys(r["contender"] for r in results["rows"]):
+        a, b = peaks.get((lo["name"], name)), peaks.get((hi["name"], name))
+        if a and b:
+            per_test = (b["median"] - a["median"]) * 2**20 / (hi["tests"] - lo["tests"])
+            lines.append(f"{name:<18} {a['median']:>9.1f} MB {b['median']:>9.1f} MB {per_test:>8.0f} B")
+    return "\n".join(lines) if len(lines) > 3 else ""
 
 
 def write_json(results: dict[str, Any], path: Path) -> None:
@@ -100,7 +131,7 @@ def plot(results_path: Path, png: Path) -> None:
     for r in results["rows"]:
         if r.get("wall_s") and r["contender"] not in contenders:
             contenders.append(r["contender"])
-    fig, axes = plt.subplots(1, 3, figsize=(16, 5))
+    fig, axes = plt.subplots(1, len(FIGURES), figsize=(5 * len(FIGURES) + 1, 5))
     width = 0.8 / max(len(contenders), 1)
     for ax, (key, label) in zip(axes, FIGURES):
         for i, name in enumerate(contenders):
@@ -115,7 +146,7 @@ def plot(results_path: Path, png: Path) -> None:
             ax.bar(xs, ys, width, yerr=errs, label=name, capsize=2)
         ax.set_xticks([j + 0.4 - width / 2 for j in range(len(suites))], suites, rotation=20)
         ax.set_title(label + " (median, bars = range)")
-        if key != "peak_rss_mb":
+        if key not in ("peak_rss_mb", "host_peak_mb"):
             ax.set_yscale("log")
     axes[0].legend(fontsize=8)
     fig.suptitle(f"harness bench — load avg {results['machine']['load_start']} at start")

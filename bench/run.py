@@ -24,6 +24,10 @@ import suites as S  # noqa: E402
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--quick", action="store_true", help="suites small-100,small-1000; 1 run")
+    p.add_argument(
+        "--memory", action="store_true",
+        help="host memory growth: suites small-1000,small-10000, contenders native,harness",
+    )  # fmt: skip
     p.add_argument("--repeat", type=int, default=None, help="runs per cell (default 3)")
     p.add_argument("--suites", help="comma list of " + ",".join(S.BUILDERS))
     p.add_argument("--contenders", help="comma list of " + ",".join(C.CONTENDERS))
@@ -34,9 +38,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )  # fmt: skip
     args = p.parse_args(argv)
     args.repeat = args.repeat or (1 if args.quick else 3)
-    default_suites = S.QUICK if args.quick else list(S.BUILDERS)
+    default_suites = S.MEMORY if args.memory else S.QUICK if args.quick else S.DEFAULT
+    default_contenders = ["native", "harness"] if args.memory else list(C.CONTENDERS)
     args.suites = _pick(args.suites, S.BUILDERS, default_suites, "suite")
-    args.contenders = _pick(args.contenders, C.CONTENDERS, list(C.CONTENDERS), "contender")
+    args.contenders = _pick(args.contenders, C.CONTENDERS, default_contenders, "contender")
     return args
 
 
@@ -95,7 +100,8 @@ def main(argv: list[str]) -> int:
     results: dict = {"machine": info, "args": vars(args), "suites": [], "rows": []}
     for index, suite_name in enumerate(args.suites):
         suite = S.BUILDERS[suite_name]()
-        entry = {"name": suite.name, "note": suite.note or f"{suite.tests} tests", "load": _load()}
+        entry = {"name": suite.name, "note": suite.note or f"{suite.tests} tests", "tests": suite.tests,
+                 "load": _load()}  # fmt: skip
         results["suites"].append(entry)
         for name in args.contenders:
             contender = C.CONTENDERS[name]
@@ -116,6 +122,7 @@ def main(argv: list[str]) -> int:
     out_json = S.OUT / "results.json"
     report.write_json(results, out_json)
     print(report.table(results))
+    print(report.memory_growth(results))
     print(cold_vs_warm(results))
     print(f"\nload average at the end: {_load()} ({info['cpus']} cpus)")
     print(f"wrote {out_json}")
@@ -137,7 +144,8 @@ def run_cell(row: dict, contender: C.Contender, suite: S.Suite, args: argparse.N
         first = f"{run.first_result_s:.2f}" if run.first_result_s is not None else "-"
         print(
             f"  {suite.name} / {contender.name} #{i + 1}: total {run.wall_s:.2f} s, first "
-            f"{first} s, peak {run.peak_rss_mb:.0f} MB, rc {run.returncode}, {run.summary}",
+            f"{first} s, peak {run.peak_rss_mb:.0f} MB (host {run.host_peak_mb:.0f} MB), "
+            f"rc {run.returncode}, {run.summary}",
             file=sys.stderr, flush=True,
         )  # fmt: skip
         if run.returncode is None or run.returncode not in (0, 1) or not run.counts:
