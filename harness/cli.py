@@ -27,6 +27,8 @@ RUN_OPTIONS: dict[str, tuple[str, bool | str]] = {
     "--with": ("--harness-with", True),
     "--requirements": ("--harness-requirements", True),
     "--timeout": ("--harness-timeout", True),
+    "-n": ("--harness-workers", True),
+    "--workers": ("--harness-workers", True),
     "--no-patches": ("--harness-no-patches", False),
     "--cov": ("--harness-cov", "optional"),
     "--cov-report": ("--harness-cov-report", True),
@@ -38,6 +40,7 @@ RUN_OPTIONS: dict[str, tuple[str, bool | str]] = {
 USAGE = """\
 usage: harness run [--runtime node] [--pyodide VERSION | --dist-dir PATH]
                    [--with REQ]... [--requirements FILE]... [--timeout S] [--no-patches]
+                   [-n N|auto]
                    [--cov[=SOURCE]]... [--cov-report TYPE]... [--cov-branch]
                    [--cov-config PATH] [--cov-fail-under PERCENT]
                    [--] [pytest args...]

@@ -1,17 +1,22 @@
-"""The host-side controller: boots a runtime, sends it the run, replays what comes back.
+"""The host-side controller: boots the runtimes, schedules the tests, replays what comes back.
 
 Registered as a plugin on the host's pytest session (the role pytest-xdist's DSession
 plays): it stops local collection, and its ``pytest_runtestloop`` is the single main loop
-that takes events off the queue and hands them to the replayer. How the session ends
+that takes events off the queue (one queue for every runtime), hands them to the
+replayer and tells each runtime what to run next (``harness.scheduler``). With ``-n N``
+there are N runtimes: every one collects, the first one's collection is replayed, and a
+runtime that dies is replaced while the others keep going. How the session ends
 (exit status 0-5) is decided by the same pytest machinery as natively: counters fed by the
 replayed reports, or the exception the runtime's session ended with, raised again here.
 """
 
 from __future__ import annotations
 
+import os
 import time
-from pathlib import Path
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,12 +26,24 @@ from harness.cache import write_value
 from harness.collector import EventQueue
 from harness.coverage_sink import CoverageSettings
 from harness.errors import HarnessError
+from harness.prepare import Settings, boot_config
 from harness.replay import Replayer
 from harness.runtimes import runtime_class
-from harness.prepare import Settings, boot_config
-from harness.runtimes.base import BootConfig, Runtime, fatal_headline, strip_js_stack, wait_ready
+from harness.runtimes.base import (
+    BOOT_TIMEOUT,
+    BootConfig,
+    Runtime,
+    boot_failure,
+    fatal_headline,
+    strip_js_stack,
+    wait_all_ready,
+)
+from harness.scheduler import LoadScheduler
 
-WORKER_ID = "rt0"
+# Events of a session's collection phase: replayed from the primary runtime only (every
+# runtime collects, natively pytest collects once).
+COLLECTION_EVENTS = ("session_start", "collectreport", "deselected")
+
 
 
 def settings_from(config: pytest.Config) -> Settings:
@@ -41,7 +58,19 @@ def settings_from(config: pytest.Config) -> Settings:
         patches=not config.getoption("harness_no_patches"),
         timeout=config.getoption("harness_timeout"),
         coverage=coverage_settings_from(config),
+        workers=workers_from(config.getoption("harness_workers")),
     )
+
+
+def workers_from(value: str | None) -> int:
+    """``-n``: a positive number, or ``auto`` (the CPUs this process may use)."""
+    if value in (None, ""):
+        return 1
+    if value == "auto":
+        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    if not value.isdigit() or int(value) < 1:
+        raise pytest.UsageError(f"-n expects a number of runtimes or 'auto', not {value!r}")
+    return int(value)
 
 
 def coverage_settings_from(config: pytest.Config) -> CoverageSettings | None:
@@ -69,8 +98,21 @@ def session_boot_config(config: pytest.Config, settings: Settings) -> BootConfig
     )
 
 
+@dataclass
+class Slot:
+    """One of the ``-n`` places a runtime runs in; after a crash a fresh runtime takes it."""
+
+    index: int
+    runtime: Runtime
+    restarts: int = 0
+    booting_since: float | None = None  # a replacement that has not said ``ready`` yet
+    collected: bool = False  # its session reached ``collection_finish``
+    finished: bool = False  # its session ended, or it is gone for good
+    fatal: str = ""  # what a dying runtime said last (``error`` kind "fatal")
+
+
 class Controller:
-    """Owns one runtime for the session and turns its events into host hook calls."""
+    """Owns the session's runtimes and turns their events into host hook calls."""
 
     def __init__(
         self,
@@ -84,31 +126,42 @@ class Controller:
         self.settings = settings
         self.boot = boot
         self.events = EventQueue()
-        self.runtime: Runtime = runtime_class(settings.runtime)(boot, self.events, WORKER_ID)
+        self.slots = [Slot(i, self._new_runtime(i, 0)) for i in range(settings.workers)]
+        self.primary = self.slots[0].runtime.worker_id  # whose collection is replayed
         self.ready: dict[str, Any] = {}
         self.replayer: Replayer | None = None
-        self.restarts = 0
+        self.scheduler: LoadScheduler | None = None
+        self.ending: dict[str, Any] = {}  # first ``interrupted`` / ``error`` event, ...
         self.unattributed_crashes: list[str] = []
         self.args = [
             a for a in invocation.strip_harness_args(config.invocation_params.args)
             if a != "--cache-clear"  # the host cleared it already; the runtime never writes
         ]
 
+    def _new_runtime(self, index: int, restarts: int) -> Runtime:
+        worker_id = f"rt{index}" + (f".{restarts}" if restarts else "")
+        return runtime_class(self.settings.runtime)(self.boot, self.events, worker_id)
+
     # -- boot -------------------------------------------------------------------------
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """Boot before the terminal prints its header, so the header can describe the runtime."""
+        runtimes = [slot.runtime for slot in self.slots]
         try:
-            self.runtime.start()
-            self.ready = wait_ready(self.runtime)
+            for runtime in runtimes:
+                runtime.start()
+            self.ready = wait_all_ready(runtimes)[self.primary]
         except HarnessError as exc:
+            for runtime in runtimes:
+                runtime.kill()
             raise pytest.UsageError(str(exc)) from None
         running = ".".join(str(self.ready.get("python", "")).split(".")[:2])
         if running != self.boot.dist.python_xy:
             # Lock metadata is not always right; the interpreter is. Wheels were resolved
             # for the lock's version, so a mismatch must stop the run, not confuse it.
-            self.runtime.kill()
+            for runtime in runtimes:
+                runtime.kill()
             raise pytest.UsageError(
                 f"pyodide-lock.json says Python {self.boot.dist.python} but the runtime runs "
                 f"{self.ready.get('python')}; use a distribution whose lock file matches"
@@ -117,8 +170,10 @@ class Controller:
     def pytest_report_header(self) -> list[str]:
         d = self.boot.dist
         r = self.ready
+        count = len(self.slots)
+        runtimes = f"{count} {self.settings.runtime} runtimes (-n {count})" if count > 1 else f"{self.settings.runtime} runtime"
         return [
-            f"harness: {self.runtime.name} runtime, Pyodide {d.version} "
+            f"harness: {runtimes}, Pyodide {d.version} "
             f"(Python {r.get('python', d.python)}, {d.platform}, {d.arch}"
             + (f", abi {d.abi_version}" if d.abi_version else "")
             + f"), pytest {r.get('pytest', '?')} inside, ready in {r.get('boot_ms', 0) / 1000:.1f} s"
@@ -139,108 +194,175 @@ class Controller:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
         self.replayer = Replayer(session)
-        ending = self._serve(only=None)
-        while "crash" in ending and self._resumable(session):
-            self._note(f"{ending.pop('crash')}; restarting the runtime")
-            self._restart()
-            self.replayer.resume()
-            ending = self._serve(only=self.replayer.remaining())
-        self._end(session, ending)
-        return True
-
-    def _serve(self, only: list[str] | None) -> dict[str, Any]:
-        """Run one pytest session in the current runtime; replay its events as they come.
-
-        Returns how it ended: empty for a normal end, else any of ``crash`` (the runtime
-        died or was stopped: a summary line), ``interrupted``, ``error`` (events).
-        """
-        assert self.replayer is not None
-        replayer = self.replayer
-        fields = {"only": only} if only is not None else {}
-        self.runtime.send("run", args=self.args, **fields)
+        for slot in self.slots:
+            slot.runtime.send("run", args=self.args)
         terminal = self.config.pluginmanager.get_plugin("terminalreporter")
         writer = terminal._tw if terminal is not None else None
-        ending: dict[str, Any] = {}
-        while True:
+        while not all(slot.finished for slot in self.slots):
             got = self.events.get(timeout=0.25)
             if got is None:
-                overdue = self._overdue()
-                if overdue is not None:
-                    self.runtime.kill()
-                    nodeid = replayer.fail_running(
-                        f"timed out after {overdue:g} s; the host stopped the runtime "
-                        "(Pyodide cannot interrupt a running test) and restarted it"
-                    )
-                    ending["crash"] = f"{nodeid} timed out after {overdue:g} s"
-                    return ending
+                self._check_clocks()
                 continue
             worker, event = got
-            if worker != self.runtime.worker_id:
-                continue  # a stopped runtime's last words
-            kind = event["type"]
-            if kind == "done":
-                return ending
-            if kind == "eof":
-                ending["crash"] = self._crashed(ending.pop("fatal", {}).get("message", ""))
-                return ending
-            if kind == "error" and event["kind"] == "fatal":
-                ending["fatal"] = event  # the end of the stream follows; report it then
-            elif kind in ("interrupted", "error"):
-                ending[kind] = event
-            elif kind == "cache_set":
-                self._cache_set(event["key"], event["value"])
-            elif kind == "coverage":
-                if self.on_coverage is not None:
-                    self.on_coverage(event)
-            elif kind != "ready":
-                replayer.handle(event)
-                if writer is not None and self.events.empty():
-                    writer.flush()  # live even when stdout is a pipe (CI logs), batched in bursts
+            slot = next((s for s in self.slots if s.runtime.worker_id == worker), None)
+            if slot is None or slot.finished:
+                continue  # a replaced runtime's last words
+            self._on_event(slot, event)
+            if writer is not None and self.events.empty():
+                writer.flush()  # live even when stdout is a pipe (CI logs), batched in bursts
+        self._end(session)
+        return True
 
-    def _overdue(self) -> float | None:
-        """The running test's time limit if it has been exceeded (``--timeout`` or marker)."""
+    def _on_event(self, slot: Slot, event: dict[str, Any]) -> None:
         assert self.replayer is not None
-        limit = self.replayer.running_timeout or self.settings.timeout
-        if self.replayer.running is None or not limit:
-            return None
-        return limit if time.monotonic() - self.replayer.running_since > limit else None
+        kind = event["type"]
+        worker = slot.runtime.worker_id
+        if slot.booting_since is not None:
+            self._replacement_booting(slot, event)
+        elif kind == "done":
+            slot.finished = True
+        elif kind == "eof":
+            self._lost(slot)
+        elif kind == "error" and event["kind"] == "fatal":
+            slot.fatal = event["message"]  # the end of the stream follows; report it then
+        elif kind in ("interrupted", "error"):
+            self.ending.setdefault(kind, event)
+        elif kind == "cache_set":
+            self._cache_set(event["key"], event["value"])
+        elif kind == "coverage":
+            if self.on_coverage is not None:
+                self.on_coverage(event)
+        elif kind == "collection_finish":
+            self._collected(slot, event)
+        elif kind in COLLECTION_EVENTS or (kind == "warning" and event["when"] != "runtest"):
+            if worker == self.primary:
+                self.replayer.handle(worker, event)
+        elif kind != "ready":
+            self.replayer.handle(worker, event)
+            if kind == "logfinish" and self.scheduler is not None:
+                self.scheduler.finished(worker, event["nodeid"])
+                if self.replayer.session.shouldfail or self.replayer.session.shouldstop:
+                    self.scheduler.stop()  # -x/--maxfail: no new tests, anywhere
+                self._top_up(slot)
 
-    def _crashed(self, fatal: str) -> str:
-        """Blame the running test for the runtime's death; the summary line for the terminal."""
+    def _collected(self, slot: Slot, event: dict[str, Any]) -> None:
+        """A runtime finished collecting: the primary's list is replayed and scheduled;
+        every runtime must have collected the same tests (as pytest-xdist checks)."""
         assert self.replayer is not None
-        description = self.runtime.exit_description()
-        cause = fatal_headline(fatal) or description.splitlines()[0]
-        details = "\n".join(filter(None, [description, strip_js_stack(fatal)]))
-        running = self.replayer.running[0] if self.replayer.running else None
+        slot.collected = True
+        worker = slot.runtime.worker_id
+        if worker == self.primary:
+            self.replayer.handle(worker, event)
+            self.scheduler = LoadScheduler(event["nodeids"], len(self.slots))
+            for other in self.slots:
+                self._top_up(other)
+            return
+        if self.scheduler is not None and set(event["nodeids"]) != {i.nodeid for i in self.replayer.session.items}:
+            self.ending.setdefault(
+                "error",
+                {"kind": "collection", "message": f"runtime {worker} collected different tests than {self.primary}"},
+            )
+            self.scheduler.stop()
+        self._top_up(slot)
+
+    def _top_up(self, slot: Slot) -> None:
+        """Send ``slot`` more tests if it is about to run out, or ``shutdown`` if none are left."""
+        if self.scheduler is None or not slot.collected or slot.finished or not slot.runtime.alive():
+            return
+        chunk, last = self.scheduler.top_up(slot.runtime.worker_id)
+        if chunk:
+            slot.runtime.send("schedule", nodeids=chunk)
+        if last:
+            slot.runtime.send("shutdown")
+
+    # -- crashes, timeouts, restarts ---------------------------------------------------
+
+    def _check_clocks(self) -> None:
+        """Nothing arrived for a moment: enforce test time limits and replacement boots."""
+        assert self.replayer is not None
+        now = time.monotonic()
+        for slot in self.slots:
+            if slot.booting_since is not None and now - slot.booting_since > BOOT_TIMEOUT:
+                raise pytest.exit.Exception(
+                    f"could not restart the runtime: it did not boot within {BOOT_TIMEOUT:.0f} s", returncode=3
+                )
+            running = self.replayer.running.get(slot.runtime.worker_id)
+            if slot.finished or running is None:
+                continue
+            limit = running.timeout or self.settings.timeout
+            if limit and now - running.since > limit:
+                slot.runtime.kill()
+                nodeid = self.replayer.fail_running(
+                    slot.runtime.worker_id,
+                    f"timed out after {limit:g} s; the host stopped the runtime "
+                    "(Pyodide cannot interrupt a running test) and restarted it",
+                )
+                self._replace(slot, f"{nodeid} timed out after {limit:g} s", nodeid)
+
+    def _lost(self, slot: Slot) -> None:
+        """The runtime's event stream ended without ``done``: blame the test it was running."""
+        assert self.replayer is not None
+        runtime = slot.runtime
+        description = runtime.exit_description()
+        cause = fatal_headline(slot.fatal) or description.splitlines()[0]
+        details = "\n".join(filter(None, [description, strip_js_stack(slot.fatal)]))
+        running = self.replayer.running.get(runtime.worker_id)
         if running is None:
-            where = "between tests" if self.replayer.collection_done else "during collection"
+            where = "between tests" if slot.collected else "during collection"
             self.unattributed_crashes.append(f"runtime exited unexpectedly {where}: {cause}")
-            return self.unattributed_crashes[-1]
-        self.replayer.fail_running(f"runtime exited unexpectedly while running {running}\n{details}")
-        return f"runtime exited unexpectedly while running {running}: {cause}"
+            if not self.replayer.collection_done:
+                # Nothing can be scheduled: the run ends here, for every runtime.
+                self.ending.setdefault("collection_crash", self.unattributed_crashes[-1])
+                for other in self.slots:
+                    other.runtime.kill()
+                    other.finished = True
+            self._replace(slot, self.unattributed_crashes[-1], None)
+            return
+        self.replayer.fail_running(runtime.worker_id, f"runtime exited unexpectedly while running {running.nodeid}\n{details}")
+        self._replace(slot, f"runtime exited unexpectedly while running {running.nodeid}: {cause}", running.nodeid)
 
-    def _resumable(self, session: pytest.Session) -> bool:
-        """Whether a restart makes sense: collection done, tests left, no -x/--maxfail stop."""
+    def _replace(self, slot: Slot, summary: str, blamed: str | None) -> None:
+        """Put a fresh runtime in ``slot`` if tests are left for it, else retire the slot.
+
+        The new runtime gets a new worker id, so late events of the old one are ignored.
+        It boots while the other runtimes keep running; ``_replacement_booting`` picks up
+        its ``ready``.
+        """
         assert self.replayer is not None
-        return (
-            self.replayer.collection_done
-            and bool(self.replayer.remaining())
+        session = self.replayer.session
+        slot.runtime.kill()
+        if self.scheduler is not None:
+            self.scheduler.lost(slot.runtime.worker_id, blamed)
+        resumable = (
+            self.scheduler is not None
+            and self.scheduler.pool
             and not session.shouldfail
             and not session.shouldstop
+            and "collection_crash" not in self.ending
         )
-
-    def _restart(self) -> None:
-        """Replace the dead runtime with a fresh one (a new worker id: late events of the
-        old one are ignored)."""
-        self.runtime.kill()
-        self.restarts += 1
-        worker_id = f"{WORKER_ID}.{self.restarts}"
-        self.runtime = runtime_class(self.settings.runtime)(self.boot, self.events, worker_id)
+        if not resumable:
+            self._note(summary)
+            slot.finished = True
+            return
+        self._note(f"{summary}; restarting the runtime")
+        slot.restarts += 1
+        slot.runtime = self._new_runtime(slot.index, slot.restarts)
+        slot.collected, slot.fatal = False, ""
+        slot.booting_since = time.monotonic()
         try:
-            self.runtime.start()
-            wait_ready(self.runtime)
+            slot.runtime.start()
         except HarnessError as exc:
             raise pytest.exit.Exception(f"could not restart the runtime: {exc}", returncode=3) from None
+
+    def _replacement_booting(self, slot: Slot, event: dict[str, Any]) -> None:
+        """Events of a replacement runtime before and at its ``ready``."""
+        if event["type"] == "ready":
+            slot.booting_since = None
+            slot.runtime.booted()
+            slot.runtime.send("run", args=self.args)
+        elif event["type"] in ("error", "eof"):
+            reason = boot_failure(slot.runtime, event)
+            raise pytest.exit.Exception(f"could not restart the runtime: {reason}", returncode=3)
 
     def _cache_set(self, key: str, value: object) -> None:
         cache = getattr(self.config, "cache", None)
@@ -253,10 +375,10 @@ class Controller:
         if terminal is not None:
             terminal.write_sep("!", message, red=True)
 
-    def _end(self, session: pytest.Session, ending: dict[str, Any]) -> None:
-        """Raise what the runtime's session ended with, so the host ends the same way."""
+    def _end(self, session: pytest.Session) -> None:
+        """Raise what the runtimes' sessions ended with, so the host ends the same way."""
         terminal = self.config.pluginmanager.get_plugin("terminalreporter")
-        error = ending.get("error")
+        error = self.ending.get("error")
         if error and error["kind"] == "usage":
             raise pytest.UsageError(error["message"])
         if error:
@@ -264,14 +386,11 @@ class Controller:
                 for line in str(error["message"]).splitlines():
                     terminal.write_line(f"INTERNALERROR> {line}")
             raise pytest.exit.Exception(f"{error['kind']} error inside the runtime", returncode=3)
-        if "crash" in ending:
-            self._note(ending["crash"])
-            assert self.replayer is not None
-            if not self.replayer.collection_done:
-                raise session.Interrupted(ending["crash"])
+        if "collection_crash" in self.ending:
+            raise session.Interrupted(self.ending["collection_crash"])
         if self.unattributed_crashes and not session.shouldfail:
             raise session.Failed(self.unattributed_crashes[-1])
-        interrupted = ending.get("interrupted")
+        interrupted = self.ending.get("interrupted")
         if interrupted and interrupted["kind"] == "exit":
             raise pytest.exit.Exception(interrupted["message"], returncode=interrupted["returncode"])
         if session.shouldfail:
@@ -295,10 +414,12 @@ class Controller:
     # -- teardown ---------------------------------------------------------------------
 
     def pytest_sessionfinish(self) -> None:
-        if self.runtime.alive():
-            self.runtime.send("exit")
-        self.runtime.kill()
+        for slot in self.slots:
+            if slot.runtime.alive():
+                slot.runtime.send("exit")
+            slot.runtime.kill()
 
     def pytest_unconfigure(self) -> None:
-        self.runtime.kill()
+        for slot in self.slots:
+            slot.runtime.kill()
         self.boot.cleanup()

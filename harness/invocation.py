@@ -21,6 +21,7 @@ HARNESS_VALUE_OPTIONS = (
     "--harness-with",
     "--harness-requirements",
     "--harness-timeout",
+    "--harness-workers",
     "--harness-cov-report",
     "--harness-cov-config",
     "--harness-cov-fail-under",

@@ -55,6 +55,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="fail a test that runs longer, then restart the runtime (also: timeout marker)",
     )
     group.addoption(
+        "--harness-workers",
+        metavar="N",
+        default=None,
+        help="run the tests in N runtimes side by side, load-balanced ('auto': one per CPU)",
+    )
+    group.addoption(
         "--harness-cov",
         metavar="SOURCE",
         action="append",

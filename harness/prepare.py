@@ -34,6 +34,7 @@ class Settings:
     patches: bool = True
     timeout: float | None = None
     coverage: CoverageSettings | None = None
+    workers: int = 1  # -n: runtimes side by side
 
 
 def runtime_requirements(with_packages: Sequence[str], coverage: bool = False) -> list[str]:

@@ -45,9 +45,12 @@ Runtime → host (events)
 
 Host → runtime (commands)
 -------------------------
-``run``              ``args``: pytest arguments; ``only`` (optional): node ids to run, in
-                     this order, after collection (a restarted runtime resuming a run);
-                     run one pytest session, answer ``done``.
+``run``              ``args``: pytest arguments: run one pytest session, answer ``done``.
+                     After ``collection_finish`` the session runs only what the host then
+                     schedules (it collects everything, so node ids and fixtures are as
+                     in a full run):
+``schedule``         ``nodeids``: collected tests this runtime runs next, in this order.
+``shutdown``         no more tests will be scheduled: finish the queued ones and end.
 ``exit``             leave the command loop; the runtime process ends.
 """
 
@@ -56,7 +59,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-VERSION = 1
+VERSION = 2
 
 EVENT_TYPES = frozenset(
     {
@@ -76,7 +79,7 @@ EVENT_TYPES = frozenset(
         "done",
     }
 )
-COMMAND_TYPES = frozenset({"run", "exit"})
+COMMAND_TYPES = frozenset({"run", "schedule", "shutdown", "exit"})
 
 
 class ProtocolError(Exception):

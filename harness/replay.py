@@ -7,7 +7,7 @@ The host never re-implements reporting: once a report is rebuilt with pytest's o
 The terminal reporter keeps every report until the summary, as it does natively; a rebuilt
 report is made to share what its native twin shares (the item's node id and location
 tuple, one copy of each keyword name and literal) rather than hold fresh decoded strings.
-Nothing else is kept per test but the finished node id (for a restart's ``remaining()``).
+Nothing else is kept per test: what ran where and what is left is the scheduler's business.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import importlib
 import sys
 import time
 import warnings
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -57,6 +58,17 @@ def _location(value: list[Any] | None) -> tuple[Any, ...] | None:
     return tuple(value) if value is not None else None
 
 
+@dataclass
+class Running:
+    """The test a runtime is running right now (for crash blame and time limits)."""
+
+    nodeid: str
+    location: tuple[Any, ...] | None
+    timeout: float | None
+    since: float = field(default_factory=time.monotonic)
+    phases: set[str] = field(default_factory=set)
+
+
 class Replayer:
     """Turns one runtime's event stream into host hook calls, keeping track of progress."""
 
@@ -67,12 +79,7 @@ class Replayer:
         self.items = ItemRegistry(session)
         self.collection_done = False
         self.collectionfinish_lines: list[str] = []
-        self.running: tuple[str, tuple[Any, ...] | None] | None = None
-        self.running_since = 0.0
-        self.running_timeout: float | None = None
-        self.phases_reported: set[str] = set()
-        self.finished: set[str] = set()
-        self.resuming = False
+        self.running: dict[str, Running] = {}  # worker id -> its current test
         self.limitation_hints: dict[str, str] = {}
 
     def _report(self, data: dict[str, Any]) -> Any:
@@ -105,36 +112,23 @@ class Replayer:
         item = self.items.known(nodeid)
         return item.nodeid if item is not None else nodeid
 
-    def handle(self, event: dict[str, Any]) -> None:
-        """Dispatch one event to the hooks pytest would have called natively."""
-        getattr(self, "on_" + event["type"])(event)
+    def handle(self, worker: str, event: dict[str, Any]) -> None:
+        """Dispatch one event of runtime ``worker`` to the hooks pytest would have called
+        natively. (Which runtime's collection to replay is the controller's choice.)"""
+        getattr(self, "on_" + event["type"])(worker, event)
 
-    def resume(self) -> None:
-        """A restarted runtime re-collects; its collection was already replayed once."""
-        self.resuming = True
-
-    def remaining(self) -> list[str]:
-        """Collected tests that have not finished, in the original order."""
-        return [item.nodeid for item in self.session.items if item.nodeid not in self.finished]
-
-    def on_session_start(self, event: dict[str, Any]) -> None:
+    def on_session_start(self, worker: str, event: dict[str, Any]) -> None:
         pass  # the host session already started; the header was printed then
 
-    def on_collectreport(self, event: dict[str, Any]) -> None:
-        if self.resuming:
-            return
+    def on_collectreport(self, worker: str, event: dict[str, Any]) -> None:
         report = self._report(event["report"])
         report.result = [self.items.get(i["nodeid"], i["location"], i.get("chain")) for i in event["items"]]
         self.hook.pytest_collectreport(report=report)
 
-    def on_deselected(self, event: dict[str, Any]) -> None:
-        if self.resuming:
-            return  # the restarted runtime skips what already ran; natively nothing was deselected
+    def on_deselected(self, worker: str, event: dict[str, Any]) -> None:
         self.hook.pytest_deselected(items=[self.items.get(n) for n in event["nodeids"]])
 
-    def on_collection_finish(self, event: dict[str, Any]) -> None:
-        if self.resuming:
-            return
+    def on_collection_finish(self, worker: str, event: dict[str, Any]) -> None:
         lines = []
         lfplugin = self.config.pluginmanager.get_plugin("lfplugin")
         for line in event["lines"]:
@@ -149,17 +143,16 @@ class Replayer:
         self.collection_done = True
         self.hook.pytest_collection_finish(session=self.session)
 
-    def on_logstart(self, event: dict[str, Any]) -> None:
+    def on_logstart(self, worker: str, event: dict[str, Any]) -> None:
         location = _location(event["location"])
-        self.running = (event["nodeid"], location)
-        self.running_since = time.monotonic()
-        self.running_timeout = event.get("timeout")
-        self.phases_reported = set()
+        self.running[worker] = Running(self._nodeid(event["nodeid"]), location, event.get("timeout"))
         self.hook.pytest_runtest_logstart(nodeid=event["nodeid"], location=location)
 
-    def on_logreport(self, event: dict[str, Any]) -> None:
+    def on_logreport(self, worker: str, event: dict[str, Any]) -> None:
         report = self._report(event["report"])
-        self.phases_reported.add(report.when)
+        running = self.running.get(worker)
+        if running is not None:
+            running.phases.add(report.when)
         self._explain(report)
         self.hook.pytest_runtest_logreport(report=report)
 
@@ -172,14 +165,11 @@ class Replayer:
             report.sections.append(("WebAssembly limitation", hint))
             self.limitation_hints[report.nodeid] = hint
 
-    def on_logfinish(self, event: dict[str, Any]) -> None:
-        self.running = None
-        self.finished.add(self._nodeid(event["nodeid"]))
+    def on_logfinish(self, worker: str, event: dict[str, Any]) -> None:
+        self.running.pop(worker, None)
         self.hook.pytest_runtest_logfinish(nodeid=event["nodeid"], location=_location(event["location"]))
 
-    def on_warning(self, event: dict[str, Any]) -> None:
-        if self.resuming and event["when"] != "runtest":
-            return  # collection/config warnings of a restarted runtime were reported already
+    def on_warning(self, worker: str, event: dict[str, Any]) -> None:
         self.hook.pytest_warning_recorded.call_historic(  # historic, as pytest calls it
             kwargs=dict(
                 warning_message=rebuild_warning(event["warning"]),
@@ -189,30 +179,31 @@ class Replayer:
             )
         )
 
-    def fail_running(self, message: str) -> str | None:
-        """Report the test that was running as failed with ``message``; return its node id.
+    def fail_running(self, worker: str, message: str) -> str | None:
+        """Report the test ``worker`` was running as failed with ``message``; its node id.
 
-        Used when the runtime died or was stopped under a test: reports already replayed
+        Used when a runtime died or was stopped under a test: reports already replayed
         stay as they are; only the interrupted test gains a failure (in the phase it was
         in), so nothing produced before is lost. None if no test was running.
         """
-        if self.running is None:
+        running = self.running.get(worker)
+        if running is None:
             return None
-        nodeid, location = self.running
-        when = "teardown" if "call" in self.phases_reported else "call"
-        if "setup" not in self.phases_reported:
+        when = "teardown" if "call" in running.phases else "call"
+        if "setup" not in running.phases:
             when = "setup"
         report = pytest.TestReport(
-            nodeid=nodeid,
-            location=location or (nodeid, None, nodeid),
+            nodeid=running.nodeid,
+            location=running.location or (running.nodeid, None, running.nodeid),
             keywords={},
             outcome="failed",
             longrepr=message,
             when=when,
             sections=[],
-            duration=time.monotonic() - self.running_since,
+            duration=time.monotonic() - running.since,
         )
         self._explain(report)
         self.hook.pytest_runtest_logreport(report=report)
-        self.on_logfinish({"nodeid": nodeid, "location": list(location) if location else None})
-        return nodeid
+        location = list(running.location) if running.location else None
+        self.on_logfinish(worker, {"nodeid": running.nodeid, "location": location})
+        return running.nodeid

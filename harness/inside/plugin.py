@@ -9,6 +9,7 @@ printing, once.
 
 from __future__ import annotations
 
+import collections
 import os
 from typing import Any, Callable
 
@@ -17,6 +18,7 @@ import pytest
 from harness import protocol
 
 Send = Callable[[str], None]
+Recv = Callable[[], "str | None"]
 
 # Builtin plugins that own .pytest_cache state and whose collection-time status line
 # ("run-last-failure: ...") is only known here; the host prints the lines we forward.
@@ -43,9 +45,9 @@ def serialize_warning(message: Any) -> dict[str, Any]:
 class EventPlugin:
     """Emits one protocol event per pytest hook the host needs to replay."""
 
-    def __init__(self, send: Send, only: list[str] | None = None, coverage: Any = None) -> None:
+    def __init__(self, send: Send, recv: Recv, coverage: Any = None) -> None:
         self._send = send
-        self._only = only
+        self._recv = recv  # the host's scheduling commands arrive here during the run
         self._coverage = coverage  # a started CoverageStream, flushed after every test
         self._timeout: float | None = None
         self.config: pytest.Config | None = None
@@ -147,14 +149,6 @@ class EventPlugin:
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         self.emit("deselected", nodeids=[item.nodeid for item in items])
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        """After a restart, run only the tests the crashed runtime did not finish, in the
-        original order (the host already reported the rest)."""
-        if self._only is not None:
-            by_id = {item.nodeid: item for item in items}
-            items[:] = [by_id[nodeid] for nodeid in self._only if nodeid in by_id]
-
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if self._coverage is not None:
             self.emit_coverage(self._coverage.flush())  # module-level lines run at import
@@ -179,6 +173,52 @@ class EventPlugin:
         return lines
 
     # -- tests ------------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        """Run the tests the host schedules, in the order it sends them.
+
+        Replaces pytest's own loop (same checks, same ``pytest_runtest_protocol`` calls).
+        The host decides which collected test runs where (one runtime or ``-n`` of them,
+        and after a crash on which restarted runtime), so this loop asks for work: a
+        ``schedule`` command adds node ids, ``shutdown`` says no more will come. As in
+        pytest-xdist's workers, a test starts only once its successor is known (or none
+        will come), because ``nextitem`` decides which fixtures are torn down after it.
+        """
+        if session.testsfailed and not session.config.option.continue_on_collection_errors:
+            raise session.Interrupted(
+                f"{session.testsfailed} error{'s' if session.testsfailed != 1 else ''} during collection"
+            )
+        if session.config.option.collectonly:
+            return True
+        by_id = {item.nodeid: item for item in session.items}
+        queue: collections.deque[pytest.Item] = collections.deque()
+        more = True
+        while True:
+            while more and len(queue) < 2:
+                more = self._take_commands(by_id, queue)
+            if not queue:
+                return True
+            item = queue.popleft()
+            nextitem = queue[0] if queue else None
+            item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+            if session.shouldfail:
+                raise session.Failed(session.shouldfail)
+            if session.shouldstop:
+                raise session.Interrupted(session.shouldstop)
+
+    def _take_commands(self, by_id: dict[str, pytest.Item], queue: Any) -> bool:
+        """Wait for one command; False once no more tests will come."""
+        line = self._recv()
+        if line is None:
+            raise KeyboardInterrupt("the host went away")
+        command = protocol.decode(line, protocol.COMMAND_TYPES)
+        if command["type"] == "schedule":
+            queue.extend(by_id[nodeid] for nodeid in command["nodeids"])
+            return True
+        if command["type"] == "shutdown":
+            return False
+        raise KeyboardInterrupt(f"the host sent {command['type']!r} during the run")
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> None:

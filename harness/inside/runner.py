@@ -224,7 +224,7 @@ def serve(boot_json: str, send: Send, recv: Recv) -> None:
             send(protocol.encode("error", kind="usage", message=coverage_error))
             send(protocol.encode("done", exitstatus=4))
             continue
-        plugin = EventPlugin(send, only=command.get("only"), coverage=stream)
+        plugin = EventPlugin(send, recv, coverage=stream)
         status, usage_error = run_session(command["args"], plugin)
         if stream is not None:
             plugin.emit_coverage(stream.finish())

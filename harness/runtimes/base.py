@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import os
 import time
 from pathlib import Path
+from collections.abc import Sequence
 from typing import IO, Any, ClassVar
 
 import harness
@@ -166,30 +167,48 @@ class Runtime(ABC):
 
 
 def wait_ready(runtime: Runtime, timeout: float = BOOT_TIMEOUT) -> dict[str, Any]:
-    """Block until ``runtime`` says ``ready``; a one-line HarnessError if it dies or hangs.
+    """Block until ``runtime`` says ``ready``; a one-line HarnessError if it dies or hangs."""
+    return wait_all_ready([runtime], timeout)[runtime.worker_id]
 
-    Call only before anything else consumes the runtime's queue.
+
+def wait_all_ready(runtimes: Sequence[Runtime], timeout: float = BOOT_TIMEOUT) -> dict[str, dict[str, Any]]:
+    """Block until every runtime (booting side by side) says ``ready``: {worker id: event}.
+
+    Any that dies or hangs is a one-line HarnessError (all are killed then). Call only
+    before anything else consumes their queue.
     """
+    pending = {runtime.worker_id: runtime for runtime in runtimes}
+    readies: dict[str, dict[str, Any]] = {}
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = runtime.events.get(timeout=0.5)
+    while pending and time.monotonic() < deadline:
+        got = runtimes[0].events.get(timeout=0.5)
         if got is None:
             continue
         worker, event = got
-        if worker != runtime.worker_id:
+        runtime = pending.get(worker)
+        if runtime is None:
             continue  # a replaced runtime's last words
         if event["type"] == "ready":
             runtime.booted()
-            return event
-        if event["type"] in ("error", "eof"):
-            detail = event.get("message") or runtime.exit_description()
-            runtime.kill()
-            text = strip_js_stack(str(detail))
-            lines = [line.strip() for line in text.splitlines() if line.strip()] or ["no output"]
-            reason = next((line for line in reversed(lines) if "Error" in line), lines[0])
-            raise HarnessError(f"{runtime.name} runtime failed to start: {reason}")
-    runtime.kill()
-    raise HarnessError(f"{runtime.name} runtime did not boot within {timeout:.0f} s")
+            del pending[worker]
+            readies[worker] = event
+        elif event["type"] in ("error", "eof"):
+            for other in runtimes:
+                other.kill()
+            raise HarnessError(f"{runtime.name} runtime failed to start: {boot_failure(runtime, event)}")
+    if pending:
+        for other in runtimes:
+            other.kill()
+        raise HarnessError(f"{runtimes[0].name} runtime did not boot within {timeout:.0f} s")
+    return readies
+
+
+def boot_failure(runtime: Runtime, event: dict[str, Any]) -> str:
+    """The line that says why a runtime could not start, from its error or its exit."""
+    detail = event.get("message") or runtime.exit_description()
+    text = strip_js_stack(str(detail))
+    lines = [line.strip() for line in text.splitlines() if line.strip()] or ["no output"]
+    return next((line for line in reversed(lines) if "Error" in line), lines[0])
 
 
 def strip_js_stack(message: str) -> str:
