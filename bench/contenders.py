@@ -65,8 +65,8 @@ def bare(suite: Suite) -> tuple[list[str], dict[str, str]]:
     return [*cmd, *COMMON_ARGS, *suite.args], {}
 
 
-def harness(suite: Suite) -> tuple[list[str], dict[str, str]]:
-    cmd = [sys.executable, "-m", "harness.cli", "run", "--runtime", "node", "--"]
+def harness(suite: Suite, *options: str) -> tuple[list[str], dict[str, str]]:
+    cmd = [sys.executable, "-m", "harness.cli", "run", "--runtime", "node", *options, "--"]
     return [*cmd, *COMMON_ARGS, *suite.args], {}
 
 
@@ -201,6 +201,10 @@ CONTENDERS = {
     ),  # fmt: skip
     "harness-chromium": Contender("harness-chromium", note=NOT_IMPLEMENTED),
     "harness-firefox": Contender("harness-firefox", note=NOT_IMPLEMENTED),
-    "harness-n1": Contender("harness -n 1", note=NOT_IMPLEMENTED),
-    "harness-n2": Contender("harness -n 2", note=NOT_IMPLEMENTED),
+    "harness-n1": Contender(
+        "harness -n 1", prepare=harness_env, command=lambda suite: harness(suite, "-n", "1"), note="node"
+    ),
+    "harness-n2": Contender(
+        "harness -n 2", prepare=harness_env, command=lambda suite: harness(suite, "-n", "2"), note="node, 2 runtimes"
+    ),
 }
