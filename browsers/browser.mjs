@@ -81,8 +81,11 @@ const config = JSON.parse(new TextDecoder().decode(await fetchBytes("boot.json")
 
 // The runtime cannot go on (os._exit, a wasm trap, a JS error): tell the host why, then
 // end the stream; the host restarts the browser.
+// Firefox's `stack` lists frames only; lead with "Name: message" as V8 does.
 const fatal = (error) => {
-  const message = String(error && error.stack ? error.stack : error);
+  const stack = String((error && error.stack) || "");
+  const head = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const message = stack.startsWith(head) ? stack : `${head}\n${stack}`;
   channel.send(JSON.stringify({ v: config.protocol_version, type: "error", kind: "fatal", message }));
   socket.close();
 };

@@ -80,18 +80,19 @@ class BrowserRuntime(Runtime):
     def prepare_profile(self, profile: Path) -> None:
         """Fill the fresh profile directory before launch (nothing by default)."""
 
-    def find_executable(self) -> str:
+    @classmethod
+    def find_executable(cls) -> str:
         """The browser binary (the ``executable_env`` variable overrides), or a one-line error."""
-        override = os.environ.get(self.executable_env)
+        override = os.environ.get(cls.executable_env)
         if override:
             if shutil.which(override):
                 return override
-            raise HarnessError(f"{self.executable_env}={override} is not an executable")
-        for name in self.executables:
+            raise HarnessError(f"{cls.executable_env}={override} is not an executable")
+        for name in cls.executables:
             found = shutil.which(name)
             if found:
                 return found
-        raise HarnessError(f"{self.name} not found: {self.install_hint} (or set {self.executable_env})")
+        raise HarnessError(f"{cls.name} not found: {cls.install_hint} (or set {cls.executable_env})")
 
     def start(self) -> None:
         executable = self.find_executable()
