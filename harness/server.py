@@ -183,10 +183,10 @@ def _handler_class(server: RunServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive: one connection carries the boot's fetches
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
+        def log_message(self, format: str, *args: Any) -> None:
             pass  # the terminal belongs to pytest's report
 
-        def do_GET(self) -> None:  # noqa: N802 - stdlib's name
+        def do_GET(self) -> None:
             route = server.authorized(self.path)
             if route is None:
                 return self._reply(HTTPStatus.FORBIDDEN, b"forbidden\n")
@@ -200,7 +200,7 @@ def _handler_class(server: RunServer) -> type[BaseHTTPRequestHandler]:
             body, content_type, immutable = found
             self._reply(HTTPStatus.OK, body, content_type, IMMUTABLE if immutable else "no-store")
 
-        def do_POST(self) -> None:  # noqa: N802 - stdlib's name
+        def do_POST(self) -> None:
             self._reply(HTTPStatus.FORBIDDEN if server.authorized(self.path) is None else HTTPStatus.METHOD_NOT_ALLOWED, b"")
 
         def _reply(

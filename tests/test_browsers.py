@@ -18,8 +18,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import copy_project, junit_outcomes, junit_totals, run_harness, run_native
+
 from harness import bundle, protocol
 from harness.collector import EventQueue
 from harness.errors import HarnessError
@@ -227,7 +227,7 @@ def test_missing_or_broken_browser_is_one_line(tmp_path: Path, monkeypatch: pyte
     env = {**os.environ, "HARNESS_CHROMIUM": "/bin/false"}
     proc = subprocess.run(
         [sys.executable, "-m", "harness.cli", "run", "--runtime", "chromium"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env,
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env, check=False,
     )
     assert proc.returncode == 4
     assert "chromium runtime failed to start: chromium exited with code 1 before its page connected" in proc.stderr

@@ -4,7 +4,7 @@ A browser runtime launches the browser binary itself, headless, on one URL: the 
 ``browsers/page.html`` served by ``harness.server.RunServer``. No driver (WebDriver, CDP
 client) sits in between: everything the harness needs travels over the run's own server,
 so Chromium and Firefox differ only in the command line (and Firefox in its profile).
-A browser that needs a driver to start (WebKit) would start it in ``launch`` instead.
+A browser that needs a driver to open a page (WebKit) would override ``launch``.
 
 The page has no host file system: the project, site-packages and any path the run names
 are packed (``harness.bundle``) and copied into MEMFS at the same absolute paths; files
@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from abc import abstractmethod
 from pathlib import Path
 from typing import IO, Any, ClassVar
@@ -77,6 +78,17 @@ class BrowserRuntime(Runtime):
     def command(self, executable: str, profile: Path, url: str) -> list[str]:
         """The command line that opens ``url`` headless with the fresh ``profile`` dir."""
 
+    def launch(self, executable: str, profile: Path, url: str) -> subprocess.Popen[bytes]:
+        """Start the browser on ``url``: the process whose end means the browser is gone."""
+        return subprocess.Popen(
+            self.command(executable, profile, url),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=str(profile),
+            start_new_session=True,  # its own process group: kill() ends every child
+        )
+
     def prepare_profile(self, profile: Path) -> None:
         """Fill the fresh profile directory before launch (nothing by default)."""
 
@@ -108,14 +120,7 @@ class BrowserRuntime(Runtime):
         self._profile = Path(tempfile.mkdtemp(prefix=f"harness-{self.name}-"))
         self.prepare_profile(self._profile)
         try:
-            self._process = subprocess.Popen(
-                self.command(executable, self._profile, self._server.url),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                cwd=str(self._profile),
-                start_new_session=True,  # its own process group: kill() ends every child
-            )
+            self._process = self.launch(executable, self._profile, self._server.url)
         except OSError as exc:
             self.kill()
             raise HarnessError(f"cannot run {executable}: {exc.strerror}") from None
@@ -152,7 +157,7 @@ class BrowserRuntime(Runtime):
             return
         # Gone after connecting: its socket closes too and ends the stream with every
         # event sent before; only if that does not happen, end it here.
-        threading.Event().wait(DRAIN_SECONDS)
+        time.sleep(DRAIN_SECONDS)
         channel.end()
 
     def _failure(self, message: str) -> dict[str, Any]:
