@@ -109,6 +109,7 @@ class BrowserRuntime(Runtime):
     def start(self) -> None:
         executable = self.find_executable()
         document, sources, bundles = page_document(self.boot)
+        self._io_lock = threading.Lock()  # output vs kill(): never write to a reused fd number
         self._stdout_fd = os.dup(1)
         stderr_read, self._stderr_fd = os.pipe()
         self._stderr = StderrTail(sys.stderr)
@@ -130,12 +131,13 @@ class BrowserRuntime(Runtime):
 
     def _output(self, fd: int, data: bytes) -> None:
         """Python's stdout/stderr from the page, to where a Node child's would go."""
-        target = self._stdout_fd if fd == 1 else self._stderr_fd
-        try:
-            while data and target is not None:
-                data = data[os.write(target, data) :]
-        except OSError:
-            pass  # killed meanwhile
+        with self._io_lock:
+            target = self._stdout_fd if fd == 1 else self._stderr_fd
+            try:
+                while data and target is not None:
+                    data = data[os.write(target, data) :]
+            except OSError:
+                pass  # the terminal or pipe is gone; the run goes on
 
     def _keep_log(self, stream: IO[bytes]) -> None:
         """The browser's own output: kept for a failed start, never shown otherwise."""
@@ -178,11 +180,12 @@ class BrowserRuntime(Runtime):
         if self._server is not None:
             self._server.close()
             self._server = None
-        for name in ("_stdout_fd", "_stderr_fd"):
-            fd = getattr(self, name)
-            if fd is not None:
-                os.close(fd)
-                setattr(self, name, None)
+        if self._stdout_fd is not None or self._stderr_fd is not None:
+            with self._io_lock:
+                for fd in (self._stdout_fd, self._stderr_fd):
+                    if fd is not None:
+                        os.close(fd)
+                self._stdout_fd = self._stderr_fd = None
         if self._profile is not None:
             shutil.rmtree(self._profile, ignore_errors=True)
             self._profile = None
