@@ -1,20 +1,21 @@
-// Browser page entry point, loaded by page.html from the run's local server
-// (http://127.0.0.1:PORT/TOKEN/page.html); every URL below is relative to the page, so
-// each request carries the run's token.
+// The browser runtime, started by page.mjs on the page's thread or in a module Web Worker
+// (http://127.0.0.1:PORT/TOKEN/browser.mjs); every URL below is relative to this script,
+// so each request carries the run's token.
 //
 // Transport (see docs/protocol.md):
 //   events   runtime -> host over a WebSocket: one protocol line per text message; Python's
 //            output as binary messages, first byte the fd. `send` on a socket goes out even
 //            while Python keeps this thread busy, so results stream live during a test.
-//   commands host -> runtime by long-poll with a synchronous XMLHttpRequest: the page has
-//            nothing else to do while Python waits for its next command, and a synchronous
-//            request is the one way a page's thread can block for it.
+//   commands host -> runtime by long-poll with a synchronous XMLHttpRequest: the thread
+//            has nothing else to do while Python waits for its next command, and a
+//            synchronous request is the one way a page's thread can block for it (in a
+//            worker it is the ordinary way).
 // The socket closing is the end of the stream for the host (its `eof`), whatever the cause.
 import { boot } from "./boot.mjs";
 
 /** Open the event socket; resolves once it can send. */
 function openSocket() {
-  const url = new URL("events", location.href);
+  const url = new URL("events", import.meta.url);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   const socket = new WebSocket(url);
   socket.binaryType = "arraybuffer";
@@ -33,7 +34,7 @@ function socketChannel(socket) {
     recv() {
       for (;;) {
         const request = new XMLHttpRequest();
-        request.open("GET", "command", false);
+        request.open("GET", new URL("command", import.meta.url), false);
         try {
           request.send();
         } catch {
@@ -48,7 +49,7 @@ function socketChannel(socket) {
 
 /** Fetch bytes from the run's server; one line of error if it refuses. */
 async function fetchBytes(url) {
-  const response = await fetch(url);
+  const response = await fetch(new URL(url, import.meta.url));
   if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
   return new Uint8Array(await response.arrayBuffer());
 }
@@ -91,7 +92,7 @@ const fatal = (error) => {
 };
 
 try {
-  const distURL = new URL(config.dist, location.href).href;
+  const distURL = new URL(config.dist, import.meta.url).href;
   const { loadPyodide } = await import(new URL("pyodide.mjs", distURL).href);
   const pyodide = await loadPyodide({ indexURL: distURL });
   pyodide.setStdin({ stdin: () => null }); // never a prompt(): stdin is at EOF, as under Node

@@ -26,6 +26,7 @@ import hmac
 import json
 import queue
 import secrets
+import sys
 import threading
 from collections.abc import Callable
 from http import HTTPStatus
@@ -114,6 +115,17 @@ class Channel:
         return self._closed.is_set()
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A browser that goes away mid-request (killed, crashed, restarted) is part of the
+        job: say nothing. Anything else is a harness bug and keeps its traceback."""
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
+
+
 class RunServer:
     """Serves one browser runtime; ``url`` is the page to open."""
 
@@ -133,9 +145,10 @@ class RunServer:
         self._dist = {p.name: p for p in dist_dir.iterdir() if p.is_file()}
         self._runtime_files = list(runtime_files)
         self._bundles = {b.digest: b for b in bundles}
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="harness-server", daemon=True)
+        self._httpd = _QuietServer(("127.0.0.1", 0), _handler_class(self))
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(0.1,), name="harness-server", daemon=True
+        )
         self._thread.start()
 
     @property

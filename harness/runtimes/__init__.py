@@ -12,6 +12,8 @@ _CLASSES = {
     "node": "harness.runtimes.node:NodeRuntime",
     "chromium": "harness.runtimes.chromium:ChromiumRuntime",
     "firefox": "harness.runtimes.firefox:FirefoxRuntime",
+    "chromium-worker": "harness.runtimes.chromium:ChromiumWorkerRuntime",
+    "firefox-worker": "harness.runtimes.firefox:FirefoxWorkerRuntime",
 }
 # Names users may pass.
 RUNTIMES = tuple(_CLASSES)

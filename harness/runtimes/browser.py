@@ -37,7 +37,7 @@ from harness.server import Channel, RunServer
 CONNECT_TIMEOUT = float(os.environ.get("HARNESS_BROWSER_CONNECT_TIMEOUT", "60"))
 # After the browser process ends, how long its socket may take to deliver the last events.
 DRAIN_SECONDS = 5.0
-ENTRY_FILES = ("page.html", "browser.mjs", "boot.mjs")
+ENTRY_FILES = ("page.html", "page.mjs", "browser.mjs", "boot.mjs")
 
 
 def page_document(boot: BootConfig) -> tuple[dict[str, Any], list[Path], list[bundle.Bundle]]:
@@ -63,10 +63,14 @@ def page_document(boot: BootConfig) -> tuple[dict[str, Any], list[Path], list[bu
 class BrowserRuntime(Runtime):
     """Pyodide in a page of a headless browser launched for this runtime alone."""
 
-    # Names looked up on PATH, the variable that overrides them, and how to get one.
+    # The browser (in messages), names looked up on PATH, the variable that overrides
+    # them, and how to get one.
+    browser: ClassVar[str]
     executables: ClassVar[tuple[str, ...]]
     executable_env: ClassVar[str]
     install_hint: ClassVar[str]
+    # Run Pyodide in a module Web Worker instead of on the page's thread (``page.mjs``).
+    in_worker: ClassVar[bool] = False
 
     _process: subprocess.Popen[bytes] | None = None
     _server: RunServer | None = None
@@ -104,7 +108,7 @@ class BrowserRuntime(Runtime):
             found = shutil.which(name)
             if found:
                 return found
-        raise HarnessError(f"{cls.name} not found: {cls.install_hint} (or set {cls.executable_env})")
+        raise HarnessError(f"{cls.browser} not found: {cls.install_hint} (or set {cls.executable_env})")
 
     def start(self) -> None:
         executable = self.find_executable()
@@ -121,7 +125,8 @@ class BrowserRuntime(Runtime):
         self._profile = Path(tempfile.mkdtemp(prefix=f"harness-{self.name}-"))
         self.prepare_profile(self._profile)
         try:
-            self._process = self.launch(executable, self._profile, self._server.url)
+            url = self._server.url + ("?mode=worker" if self.in_worker else "")
+            self._process = self.launch(executable, self._profile, url)
         except OSError as exc:
             self.kill()
             raise HarnessError(f"cannot run {executable}: {exc.strerror}") from None
@@ -155,7 +160,7 @@ class BrowserRuntime(Runtime):
                 return
             process.wait()
         if not channel.connected.is_set():
-            channel.end(self._failure(f"{self.name} {_status(process.returncode)} before its page connected"))
+            channel.end(self._failure(f"{self.browser} {_status(process.returncode)} before its page connected"))
             return
         # Gone after connecting: its socket closes too and ends the stream with every
         # event sent before; only if that does not happen, end it here.
@@ -196,7 +201,7 @@ class BrowserRuntime(Runtime):
     def exit_description(self) -> str:
         status = self._process.poll() if self._process is not None else None
         if status is not None:
-            how = f"{self.name} {_status(status)}"
+            how = f"{self.browser} {_status(status)}"
             tail = "\n".join([*self._browser_log, self._stderr.text()])
         else:
             exit_code = _exit_code(self._channel.fatal_message)

@@ -30,6 +30,7 @@ class ChromiumRuntime(BrowserRuntime):
     """Pyodide in a headless Chromium page."""
 
     name = "chromium"
+    browser = "chromium"
     executables = ("chromium", "chromium-browser", "google-chrome-stable", "google-chrome")
     executable_env = "HARNESS_CHROMIUM"
     install_hint = "apt-get install chromium"
@@ -38,3 +39,10 @@ class ChromiumRuntime(BrowserRuntime):
         # As root Chromium refuses to start with its sandbox on.
         sandbox = ["--no-sandbox"] if os.geteuid() == 0 else []
         return [executable, *FLAGS, *sandbox, f"--user-data-dir={profile}", url]
+
+
+class ChromiumWorkerRuntime(ChromiumRuntime):
+    """The same, with Pyodide in a module Web Worker: the page's thread stays free."""
+
+    name = "chromium-worker"
+    in_worker = True

@@ -13,6 +13,7 @@ class FirefoxRuntime(BrowserRuntime):
     """Pyodide in a headless Firefox page, with a throwaway profile."""
 
     name = "firefox"
+    browser = "firefox"
     executables = ("firefox-esr", "firefox")
     executable_env = "HARNESS_FIREFOX"
     install_hint = "apt-get install firefox-esr"
@@ -23,3 +24,10 @@ class FirefoxRuntime(BrowserRuntime):
 
     def command(self, executable: str, profile: Path, url: str) -> list[str]:
         return [executable, "--headless", "--no-remote", "--profile", str(profile), url]
+
+
+class FirefoxWorkerRuntime(FirefoxRuntime):
+    """The same, with Pyodide in a module Web Worker: the page's thread stays free."""
+
+    name = "firefox-worker"
+    in_worker = True
