@@ -81,8 +81,8 @@ const channel = socketChannel(socket);
 const config = JSON.parse(new TextDecoder().decode(await fetchBytes("boot.json")));
 
 // The runtime cannot go on (os._exit, a wasm trap, a JS error): tell the host why, then
-// end the stream; the host restarts the browser.
-// Firefox's `stack` lists frames only; lead with "Name: message" as V8 does.
+// end the stream; the host restarts the browser. Firefox's `stack` lists frames only, so
+// the message leads with "Name: message" as V8's does.
 const fatal = (error) => {
   const stack = String((error && error.stack) || "");
   const head = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
