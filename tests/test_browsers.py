@@ -201,6 +201,19 @@ def test_crash_restarts_the_browser(tmp_path: Path, browser: str) -> None:
 
 
 @uses_dists
+def test_two_browsers_share_the_work(tmp_path: Path) -> None:
+    """``-n 2``: the runtime blocks for its next tests inside pytest's hooks (long-poll)."""
+    need("chromium")
+    native = run_native(copy_project("workers", tmp_path / "n"), "--junitxml=out.xml")
+    project = copy_project("workers", tmp_path / "h")
+    ran = run_harness(project, "--junitxml=out.xml", runtime="chromium", harness_args=("-n", "2"))
+    assert ran.returncode == native.returncode == 1, ran.stdout + ran.stderr
+    assert ran.summary == native.summary == "1 failed, 23 passed"
+    assert junit_outcomes(project / "out.xml") == junit_outcomes(tmp_path / "n" / "workers" / "out.xml")
+    assert "harness: 2 chromium runtimes (-n 2)" in ran.stdout
+
+
+@uses_dists
 def test_results_stream_while_python_blocks_the_page(tmp_path: Path) -> None:
     """The first result reaches the host while the second test still holds the page."""
     need("chromium")
