@@ -1,10 +1,12 @@
-// Shared boot sequence for every runtime (Node now; browser page and worker next).
+// Shared boot sequence for every runtime (node.mjs; browser.mjs on a page or in a worker).
 //
 // Each entry point loads Pyodide its own way, then hands over here with `host`, the few
 // things that differ per runtime:
-//   host.readFile(path) -> Promise<Uint8Array>   bytes of a file the run needs
-//   host.mount(path)                              expose a host directory at the same path
-//                                                 (Node: NODEFS; browsers: not available)
+//   host.readFile(source) -> Promise<Uint8Array>  bytes of a file the run needs (Node: a
+//                                                 host path; browsers: a URL on the run's server)
+//   host.write(fd, bytes) -> count                Python's output (1 = stdout, 2 = stderr)
+//   host.mount(path) -> Promise | undefined       the host directory at the same path
+//                                                 (Node: NODEFS; browsers: a copy in MEMFS)
 //   host.saveSnapshot(pyodide)                    optional: save the heap (memory snapshot)
 //                                                 right after the preload; never throws
 // and `channel` = { send(line), recv() -> string | null }, the synchronous event/command
@@ -12,10 +14,11 @@
 
 /** Copy the runtime-side Python (harness.inside, wasm_patches) into the in-memory FS. */
 async function installFiles(pyodide, files, host) {
-  for (const [target, source] of files) {
+  const contents = await Promise.all(files.map(([, source]) => host.readFile(source)));
+  files.forEach(([target], i) => {
     pyodide.FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
-    pyodide.FS.writeFile(target, await host.readFile(source));
-  }
+    pyodide.FS.writeFile(target, contents[i]);
+  });
 }
 
 /** Route Python's stdout/stderr to the runtime's own streams, unbuffered. */
@@ -32,7 +35,7 @@ export async function boot(pyodide, config, channel, host) {
   routeOutput(pyodide, host);
   await installFiles(pyodide, config.files, host);
   for (const path of config.mounts) {
-    host.mount(path);
+    await host.mount(path);
   }
   let runner;
   if (config.boot_kind === "snapshot") {

@@ -38,13 +38,13 @@ RUN_OPTIONS: dict[str, tuple[str, bool | str]] = {
 }
 
 USAGE = """\
-usage: harness run [--runtime node] [--pyodide VERSION | --dist-dir PATH]
+usage: harness run [--runtime node|chromium|firefox] [--pyodide VERSION | --dist-dir PATH]
                    [--with REQ]... [--requirements FILE]... [--timeout S] [--no-patches]
                    [-n N|auto]
                    [--cov[=SOURCE]]... [--cov-report TYPE]... [--cov-branch]
                    [--cov-config PATH] [--cov-fail-under PERCENT]
                    [--] [pytest args...]
-       harness probe [--runtime node] [--pyodide V[,V...] | --dist-dir PATH] [--no-patches]
+       harness probe [--runtime node|chromium|firefox] [--pyodide V[,V...] | --dist-dir PATH] [--no-patches]
        harness doctor
 
 Runs pytest inside Pyodide and reports on the host. Any argument not listed above is

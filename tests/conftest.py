@@ -65,10 +65,11 @@ def run_harness(
     *args: str,
     pyodide: str = PYODIDE_VERSIONS[0],
     harness_args: tuple[str, ...] = (),
+    runtime: str = "node",
     **kw: object,
 ) -> Result:
     """``harness run`` on ``project``: ``harness_args`` are its own options, ``args`` pytest's."""
-    command = [sys.executable, "-m", "harness.cli", "run", "--runtime", "node", "--pyodide", pyodide]
+    command = [sys.executable, "-m", "harness.cli", "run", "--runtime", runtime, "--pyodide", pyodide]
     return _run([*command, *harness_args, "--", *args], project, **kw)  # type: ignore[arg-type]
 
 

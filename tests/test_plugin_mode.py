@@ -38,4 +38,4 @@ def test_doctor_lists_node_and_cached_versions() -> None:
     assert ran.returncode == 0, ran.stdout
     assert "ok       node: v" in ran.stdout
     assert "314.0.7" in ran.stdout.splitlines()[1]
-    assert "chromium" in ran.stdout and "geckodriver" in ran.stdout
+    assert "chromium" in ran.stdout and "firefox" in ran.stdout

@@ -14,6 +14,7 @@ import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 import os
+import re
 import time
 from pathlib import Path
 from collections.abc import Sequence
@@ -211,9 +212,13 @@ def boot_failure(runtime: Runtime, event: dict[str, Any]) -> str:
     return next((line for line in reversed(lines) if "Error" in line), lines[0])
 
 
+# A JavaScript stack frame: V8's ``    at f (file:1:2)``, Firefox's ``f@http://...:1:2``.
+_JS_FRAME = re.compile(r"^\s*(at \S|\S*@\S+:\d+:\d+$)")
+
+
 def strip_js_stack(message: str) -> str:
-    """A runtime error without its JavaScript stack frames (``    at f (file:1:2)``)."""
-    return "\n".join(l for l in message.splitlines() if not l.lstrip().startswith("at ")).strip()
+    """A runtime error without its JavaScript stack frames."""
+    return "\n".join(l for l in message.splitlines() if not _JS_FRAME.match(l)).strip()
 
 
 def fatal_headline(message: str) -> str:

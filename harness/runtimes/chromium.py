@@ -1,0 +1,48 @@
+"""Chromium, headless: ``chromium --headless ... URL`` (see ``browser.py`` for the rest)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from harness.runtimes.browser import BrowserRuntime
+
+# Quiet and deterministic: no network besides the run's server, no first-run work, and no
+# throttling of a page that is never shown.
+FLAGS = (
+    "--headless",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--disable-extensions",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+)
+
+
+class ChromiumRuntime(BrowserRuntime):
+    """Pyodide in a headless Chromium page."""
+
+    name = "chromium"
+    browser = "chromium"
+    executables = ("chromium", "chromium-browser", "google-chrome-stable", "google-chrome")
+    executable_env = "HARNESS_CHROMIUM"
+    install_hint = "apt-get install chromium"
+
+    def command(self, executable: str, profile: Path, url: str) -> list[str]:
+        # As root Chromium refuses to start with its sandbox on.
+        sandbox = ["--no-sandbox"] if os.geteuid() == 0 else []
+        return [executable, *FLAGS, *sandbox, f"--user-data-dir={profile}", url]
+
+
+class ChromiumWorkerRuntime(ChromiumRuntime):
+    """The same, with Pyodide in a module Web Worker: the page's thread stays free."""
+
+    name = "chromium-worker"
+    in_worker = True

@@ -1,0 +1,33 @@
+"""Firefox, headless: ``firefox --headless --profile DIR URL`` (see ``browser.py``)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import browsers
+from harness.runtimes.browser import BrowserRuntime
+
+
+class FirefoxRuntime(BrowserRuntime):
+    """Pyodide in a headless Firefox page, with a throwaway profile."""
+
+    name = "firefox"
+    browser = "firefox"
+    executables = ("firefox-esr", "firefox")
+    executable_env = "HARNESS_FIREFOX"
+    install_hint = "apt-get install firefox-esr"
+
+    def prepare_profile(self, profile: Path) -> None:
+        # Preferences a test run needs (no slow-script stop, no first-run or update work).
+        shutil.copyfile(browsers.entry("firefox-user.js"), profile / "user.js")
+
+    def command(self, executable: str, profile: Path, url: str) -> list[str]:
+        return [executable, "--headless", "--no-remote", "--profile", str(profile), url]
+
+
+class FirefoxWorkerRuntime(FirefoxRuntime):
+    """The same, with Pyodide in a module Web Worker: the page's thread stays free."""
+
+    name = "firefox-worker"
+    in_worker = True

@@ -1,0 +1,249 @@
+"""Browser runtimes (headless Chromium, Firefox) and the run's local server.
+
+Real browsers, real Pyodide, real pytest, compared with native pytest like the Node tests.
+A browser test skips only when that browser's binary is absent (``.ci/run`` installs both).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import copy_project, junit_outcomes, junit_totals, run_harness, run_native
+
+from harness import bundle, protocol
+from harness.collector import EventQueue
+from harness.errors import HarnessError
+from harness.runtimes import runtime_class
+from harness.server import Channel, RunServer
+
+# Each browser in page mode and in Web Worker mode.
+RUNTIMES = ("chromium", "firefox", "chromium-worker", "firefox-worker")
+
+
+def need(browser: str) -> None:
+    try:
+        runtime_class(browser).find_executable()  # type: ignore[attr-defined]
+    except HarnessError as exc:
+        pytest.skip(str(exc))
+
+
+# -- the server, without a browser --------------------------------------------------------
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    (dist / "pyodide.asm.wasm").write_bytes(b"\0asm")
+    (tmp_path / "secret.txt").write_text("not served")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "test_x.py").write_text("def test(): pass\n")
+    events = EventQueue()
+    channel = Channel(events, "w", lambda fd, data: None)
+    run = RunServer(
+        channel,
+        {"hello": "page"},
+        {"page.html": Path(__file__)},
+        dist,
+        [tmp_path / "secret.txt"],
+        [bundle.pack(project)],
+    )
+    yield run, events
+    run.close()
+
+
+def get(run: RunServer, path: str) -> tuple[int, dict[str, str], bytes]:
+    host, port = run.address
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}{path}", timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def test_server_binds_loopback_and_refuses_without_token(server) -> None:
+    run, _ = server
+    assert run.address[0] == "127.0.0.1"
+    assert run.url.startswith(f"http://127.0.0.1:{run.address[1]}/{run.token}/")
+    for path in ("/page.html", "/boot.json", "/dist/pyodide.asm.wasm", "/x/boot.json",
+                 f"/{run.token[:-1]}/boot.json", "/", f"/../{run.token}/boot.json"):
+        assert get(run, path)[0] == 403, path
+
+
+def test_server_serves_only_its_tables(server) -> None:
+    run, _ = server
+    t = f"/{run.token}"
+    status, headers, body = get(run, f"{t}/boot.json")
+    assert (status, json.loads(body)) == (200, {"hello": "page"})
+    status, headers, body = get(run, f"{t}/dist/pyodide.asm.wasm")
+    assert (status, headers["Content-Type"], body) == (200, "application/wasm", b"\0asm")
+    assert "immutable" in headers["Cache-Control"]
+    # No listing, no traversal, nothing outside the tables.
+    for path in ("/", "/dist/", "/dist", "/dist/../secret.txt", "/dist/%2e%2e/secret.txt",
+                 "/file/1", "/file/-1", "/bundle/", "/../secret.txt"):
+        assert get(run, t + path)[0] == 404, path
+    assert get(run, f"{t}/file/0")[2] == b"not served"  # only because it is registered
+
+
+def _websocket(run: RunServer, token: str) -> socket.socket:
+    sock = socket.create_connection(run.address, timeout=30)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET /{token}/events HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    return sock
+
+
+def _frame(opcode: int, payload: bytes) -> bytes:
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    assert len(payload) < 126
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked
+
+
+def test_event_socket_and_command_poll(server) -> None:
+    run, events = server
+    refused = _websocket(run, "wrong")
+    assert refused.recv(100).startswith(b"HTTP/1.1 403")
+    sock = _websocket(run, run.token)
+    assert sock.recv(1000).startswith(b"HTTP/1.1 101")
+    assert _websocket(run, run.token).recv(100).startswith(b"HTTP/1.1 409")  # one page only
+    sock.sendall(_frame(0x1, protocol.encode("done", exitstatus=0).encode()))
+    got = events.get(timeout=10)
+    assert got is not None and got[1]["type"] == "done"
+    run.channel.push(protocol.encode("exit"))
+    status, _, body = get(run, f"/{run.token}/command")
+    assert (status, json.loads(body)["type"]) == (200, "exit")
+    sock.sendall(_frame(0x8, b""))
+    got = events.get(timeout=10)
+    assert got is not None and got[1]["type"] == "eof"
+    run.channel.close()
+    assert get(run, f"/{run.token}/command")[0] == 410
+
+
+def test_bundle_skips_caches_and_environments(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "mod.py").write_text("x = 1\n")
+    for skipped in (".git", "__pycache__", "venv"):
+        (tmp_path / skipped).mkdir()
+        (tmp_path / skipped / "f").write_text("no")
+    (tmp_path / "venv" / "pyvenv.cfg").write_text("")
+    packed = bundle.pack(tmp_path)
+    length = int.from_bytes(packed.data[:4], "little")
+    header = json.loads(packed.data[4 : 4 + length])
+    assert [f[0] for f in header["files"]] == [str(tmp_path / "pkg" / "mod.py")]
+    assert packed.data.endswith(b"x = 1\n")
+
+
+# -- the runtimes, for real --------------------------------------------------------------
+
+uses_dists = pytest.mark.usefixtures("warm_dists")
+
+
+@uses_dists
+@pytest.mark.parametrize("browser", RUNTIMES)
+def test_basic_project_matches_native(tmp_path: Path, browser: str) -> None:
+    need(browser)
+    native_dir = copy_project("basic", tmp_path / "native")
+    harness_dir = copy_project("basic", tmp_path / "harness")
+    native = run_native(native_dir, "--junitxml=out.xml", "-rA")
+    ran = run_harness(harness_dir, "--junitxml=out.xml", "-rA", runtime=browser)
+    assert ran.returncode == native.returncode == 1, ran.stdout + ran.stderr
+    assert ran.summary == native.summary
+    assert junit_outcomes(harness_dir / "out.xml") == junit_outcomes(native_dir / "out.xml")
+    assert junit_totals(harness_dir / "out.xml") == junit_totals(native_dir / "out.xml")
+    assert f"harness: {browser} runtime" in ran.stdout
+    # Node ids and tracebacks name the host's paths: the project sits at the same place.
+    assert f"{harness_dir}/test_outcomes.py:" in ran.stdout
+
+
+@uses_dists
+def test_capture_project_matches_native(tmp_path: Path) -> None:
+    need("chromium")
+    native = run_native(copy_project("capture", tmp_path / "n"), "--junitxml=out.xml")
+    project = copy_project("capture", tmp_path / "h")
+    ran = run_harness(project, "--junitxml=out.xml", runtime="chromium")
+    assert ran.returncode == native.returncode == 1, ran.stdout + ran.stderr
+    assert ran.summary == native.summary == "1 failed, 3 passed"
+    assert junit_outcomes(project / "out.xml") == junit_outcomes(tmp_path / "n" / "capture" / "out.xml")
+    assert "visible stdout line" in ran.stdout and "visible stderr line" in ran.stdout
+
+
+@uses_dists
+@pytest.mark.parametrize("browser", ["chromium", "firefox-worker"])
+def test_crash_restarts_the_browser(tmp_path: Path, browser: str) -> None:
+    need(browser)
+    project = copy_project("crash", tmp_path)
+    ran = run_harness(project, "-v", "--junitxml=out.xml", runtime=browser)
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert "Exit: Program terminated with exit(3); restarting the runtime" in ran.stdout
+    assert f"{browser} page: Pyodide exit code 3" in ran.stdout
+    assert junit_outcomes(project / "out.xml") == {
+        "test_crash::test_before_one": "passed",
+        "test_crash::test_before_two": "passed",
+        "test_crash::test_kills_the_runtime": "failure",
+        "test_crash::test_after": "passed",
+    }
+    assert ran.summary == "1 failed, 3 passed"
+    assert "Traceback" not in ran.stderr
+
+
+@uses_dists
+def test_two_browsers_share_the_work(tmp_path: Path) -> None:
+    """``-n 2``: the runtime blocks for its next tests inside pytest's hooks (long-poll)."""
+    need("chromium")
+    native = run_native(copy_project("workers", tmp_path / "n"), "--junitxml=out.xml")
+    project = copy_project("workers", tmp_path / "h")
+    ran = run_harness(project, "--junitxml=out.xml", runtime="chromium", harness_args=("-n", "2"))
+    assert ran.returncode == native.returncode == 1, ran.stdout + ran.stderr
+    assert ran.summary == native.summary == "1 failed, 23 passed"
+    assert junit_outcomes(project / "out.xml") == junit_outcomes(tmp_path / "n" / "workers" / "out.xml")
+    assert "harness: 2 chromium runtimes (-n 2)" in ran.stdout
+
+
+@uses_dists
+def test_results_stream_while_python_blocks_the_page(tmp_path: Path) -> None:
+    """The first result reaches the host while the second test still holds the page."""
+    need("chromium")
+    (tmp_path / "test_slow.py").write_text(
+        "import time\n\ndef test_first():\n    pass\n\n"
+        "def test_second():\n    time.sleep(4)\n"
+    )
+    command = [sys.executable, "-m", "harness.cli", "run", "--runtime", "chromium", "--", "-v", "-p", "no:cacheprovider"]
+    proc = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    seen: dict[str, float] = {}
+    for line in proc.stdout:
+        for name in ("test_first PASSED", "test_second PASSED"):
+            if name in line:
+                seen[name] = time.monotonic()
+    assert proc.wait(timeout=300) == 0
+    assert seen["test_second PASSED"] - seen["test_first PASSED"] > 3
+
+
+def test_missing_or_broken_browser_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(HarnessError, match=r"^chromium not found: apt-get install chromium"):
+        runtime_class("chromium").find_executable()  # type: ignore[attr-defined]
+    monkeypatch.undo()
+    (tmp_path / "test_a.py").write_text("def test(): pass\n")
+    env = {**os.environ, "HARNESS_CHROMIUM": "/bin/false"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "run", "--runtime", "chromium"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env, check=False,
+    )
+    assert proc.returncode == 4
+    assert "chromium runtime failed to start: chromium exited with code 1 before its page connected" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
