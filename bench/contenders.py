@@ -36,8 +36,8 @@ class Unavailable(Exception):
 @dataclass
 class Contender:
     name: str
+    command: Callable[[Suite], tuple[list[str], dict[str, str]]]
     prepare: Callable[[], None] = lambda: None  # raises Unavailable
-    command: Callable[[Suite], tuple[list[str], dict[str, str]]] | None = None  # None: n/a
     only_first_suite: bool = False
     note: str = ""
 
@@ -65,9 +65,21 @@ def bare(suite: Suite) -> tuple[list[str], dict[str, str]]:
     return [*cmd, *COMMON_ARGS, *suite.args], {}
 
 
-def harness(suite: Suite, *options: str) -> tuple[list[str], dict[str, str]]:
-    cmd = [sys.executable, "-m", "harness.cli", "run", "--runtime", "node", *options, "--"]
+def harness(suite: Suite, *options: str, runtime: str = "node") -> tuple[list[str], dict[str, str]]:
+    cmd = [sys.executable, "-m", "harness.cli", "run", "--runtime", runtime, *options, "--"]
     return [*cmd, *COMMON_ARGS, *suite.args], {}
+
+
+def browser_env(runtime: str) -> None:
+    """The harness's dist and wheels, and the browser binary the runtime would launch."""
+    from harness.errors import HarnessError
+    from harness.runtimes import runtime_class
+
+    harness_env()
+    try:
+        runtime_class(runtime).find_executable()  # type: ignore[attr-defined]
+    except HarnessError as exc:
+        raise Unavailable(str(exc)) from None
 
 
 COLD_CACHE = Path(tempfile.gettempdir()) / "bench" / "cold-cache"
@@ -185,8 +197,6 @@ def pytest_pyodide(suite: Suite) -> tuple[list[str], dict[str, str]]:
     return cmd, {"PYTHONPATH": str(BENCH)}
 
 
-NOT_IMPLEMENTED = "n/a (not implemented)"
-
 CONTENDERS = {
     "native": Contender("native", command=native, note="CPython pytest on the host"),
     "bare": Contender("bare", prepare=harness_env, command=bare, note="bench/bare.mjs"),
@@ -199,8 +209,14 @@ CONTENDERS = {
         "harness-cold", prepare=harness_env, command=harness_cold, only_first_suite=True,
         note="fresh HARNESS_CACHE",
     ),  # fmt: skip
-    "harness-chromium": Contender("harness-chromium", note=NOT_IMPLEMENTED),
-    "harness-firefox": Contender("harness-firefox", note=NOT_IMPLEMENTED),
+    "harness-chromium": Contender(
+        "harness-chromium", prepare=lambda: browser_env("chromium"), command=lambda suite: harness(suite, runtime="chromium"),
+        note="/usr/bin/chromium, page",
+    ),  # fmt: skip
+    "harness-firefox": Contender(
+        "harness-firefox", prepare=lambda: browser_env("firefox"), command=lambda suite: harness(suite, runtime="firefox"),
+        note="firefox-esr, page",
+    ),  # fmt: skip
     "harness-n1": Contender(
         "harness -n 1", prepare=harness_env, command=lambda suite: harness(suite, "-n", "1"), note="node"
     ),

@@ -89,8 +89,6 @@ def main(argv: list[str]) -> int:
     unavailable: dict[str, str] = {}
     for name in args.contenders:
         contender = C.CONTENDERS[name]
-        if contender.command is None:
-            continue
         try:
             contender.prepare()
         except C.Unavailable as exc:
@@ -110,9 +108,7 @@ def main(argv: list[str]) -> int:
             row = {"suite": suite.name, "contender": contender.name, "note": contender.note,
                    "timeout_s": args.timeout, "runs": []}  # fmt: skip
             results["rows"].append(row)
-            if contender.command is None:
-                row["status"] = contender.note
-            elif name in unavailable:
+            if name in unavailable:
                 row["status"] = unavailable[name]
             else:
                 run_cell(row, contender, suite, args)
