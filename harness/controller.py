@@ -107,6 +107,7 @@ class Slot:
     restarts: int = 0
     booting_since: float | None = None  # a replacement that has not said ``ready`` yet
     collected: bool = False  # its session reached ``collection_finish``
+    collection: frozenset[str] | None = None  # what it collected, until checked against the primary
     finished: bool = False  # its session ended, or it is gone for good
     fatal: str = ""  # what a dying runtime said last (``error`` kind "fatal")
 
@@ -251,19 +252,27 @@ class Controller:
         assert self.replayer is not None
         slot.collected = True
         worker = slot.runtime.worker_id
-        if worker == self.primary:
+        if worker != self.primary:
+            # Compared when the primary's list is known (a runtime may finish first).
+            slot.collection = frozenset(event["nodeids"])
+        else:
             self.replayer.handle(worker, event)
             self.scheduler = LoadScheduler(event["nodeids"], len(self.slots))
-            for other in self.slots:
-                self._top_up(other)
+        if self.scheduler is None:
             return
-        if self.scheduler is not None and set(event["nodeids"]) != {i.nodeid for i in self.replayer.session.items}:
-            self.ending.setdefault(
-                "error",
-                {"kind": "collection", "message": f"runtime {worker} collected different tests than {self.primary}"},
-            )
-            self.scheduler.stop()
-        self._top_up(slot)
+        expected = {item.nodeid for item in self.replayer.session.items}
+        for other in self.slots if worker == self.primary else [slot]:
+            if other.collection is not None and other.collection != expected:
+                self.ending.setdefault(
+                    "error",
+                    {
+                        "kind": "collection",
+                        "message": f"runtime {other.runtime.worker_id} collected different tests than {self.primary}",
+                    },
+                )
+                self.scheduler.stop()
+            other.collection = None
+            self._top_up(other)
 
     def _top_up(self, slot: Slot) -> None:
         """Send ``slot`` more tests if it is about to run out, or ``shutdown`` if none are left."""

@@ -65,3 +65,14 @@ def test_bad_worker_count_is_one_line(tmp_path: Path, value: str) -> None:
     assert ran.returncode == 4, ran.stdout + ran.stderr
     assert f"-n expects a number of runtimes or 'auto', not {value!r}" in ran.stderr
     assert "Traceback" not in ran.stderr
+
+
+def test_runtimes_that_collect_different_tests_end_the_run(tmp_path: Path) -> None:
+    """A test id drawn at random differs per runtime; as pytest-xdist, the run stops."""
+    (tmp_path / "test_random.py").write_text(
+        "import uuid\nimport pytest\n\n\n"
+        "@pytest.mark.parametrize('x', [uuid.uuid4().hex])\ndef test_random_id(x):\n    pass\n"
+    )
+    ran = run_harness(tmp_path, "-p", "no:cacheprovider", harness_args=("-n", "2"))
+    assert ran.returncode == 3, ran.stdout + ran.stderr
+    assert "INTERNALERROR> runtime rt1 collected different tests than rt0" in ran.stdout
