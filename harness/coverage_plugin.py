@@ -106,15 +106,11 @@ class CoveragePlugin:
             elif kind == "html":
                 total = cov.html_report(directory=extra or None)
                 self.output.append(f"Coverage HTML written to dir {extra or cov.config.html_dir}")
-            elif kind == "xml":
-                total = cov.xml_report(outfile=extra or None)
-                self.output.append(f"Coverage XML written to file {extra or cov.config.xml_output}")
-            elif kind == "json":
-                total = cov.json_report(outfile=extra or None)
-                self.output.append(f"Coverage JSON written to file {extra or cov.config.json_output}")
-            elif kind == "lcov":
-                total = cov.lcov_report(outfile=extra or None)
-                self.output.append(f"Coverage LCOV written to file {extra or cov.config.lcov_output}")
+            elif kind in ("xml", "json", "lcov"):
+                # coverage's ``<kind>_report(outfile=)``, defaulting to config ``<kind>_output``
+                total = getattr(cov, f"{kind}_report")(outfile=extra or None)
+                outfile = extra or getattr(cov.config, f"{kind}_output")
+                self.output.append(f"Coverage {kind.upper()} written to file {outfile}")
             elif kind == "annotate":
                 cov.annotate(directory=extra or None)
                 self.output.append(f"Coverage annotated source written to dir {extra or '.'}")

@@ -62,6 +62,7 @@ class CoverageSink:
 
     coverage: Any  # coverage.Coverage: its config names the data file
     events: int = 0
+    context: str | None = None  # coverage's static context the data is being written under
     data: Any = field(init=False)
 
     def __post_init__(self) -> None:
@@ -77,7 +78,9 @@ class CoverageSink:
     def add(self, event: dict[str, Any]) -> None:
         """One ``coverage`` event (see ``harness.protocol``)."""
         self.events += 1
-        self.data.set_context(event.get("context"))
+        if event.get("context") != self.context:
+            self.context = event.get("context")
+            self.data.set_context(self.context)  # drops coverage's cached context id: only on change
         if event.get("lines"):
             self.data.add_lines(event["lines"])
         if event.get("arcs"):

@@ -30,7 +30,6 @@ class StreamedData:
         self._arcs: dict[str, set[tuple[int, int]]] = {}
         self._tracers: dict[str, str] = {}
         self._touched: dict[str, set[str]] = {}
-        self._pending = False
 
     def __bool__(self) -> bool:
         """Whether anything was measured at all (coverage's "No data was collected")."""
@@ -42,27 +41,24 @@ class StreamedData:
     def add_lines(self, line_data: Mapping[str, Collection[int]]) -> None:
         for filename, lines in line_data.items():
             self._lines.setdefault(filename, set()).update(lines)
-            self._measured = self._pending = True
+            self._measured = True
 
     def add_arcs(self, arc_data: Mapping[str, Collection[tuple[int, int]]]) -> None:
         for filename, arcs in arc_data.items():
             self._arcs.setdefault(filename, set()).update(arcs)
-            self._measured = self._pending = True
+            self._measured = True
 
     def add_file_tracers(self, file_tracers: Mapping[str, str]) -> None:
-        for filename, tracer in file_tracers.items():
-            self._tracers[filename] = tracer
-            self._pending = True
+        self._tracers.update(file_tracers)
 
     def touch_files(self, filenames: Collection[str], plugin_name: str | None = None) -> None:
         if filenames:
             self._touched.setdefault(plugin_name or "", set()).update(filenames)
-            self._pending = True
 
     def take(self) -> dict[str, Any] | None:
         """What arrived since the last call, as the ``coverage`` event's fields; None if
         nothing did."""
-        if not self._pending:
+        if not (self._lines or self._arcs or self._tracers or self._touched):
             return None
         fields: dict[str, Any] = {"context": self._context, "branch": self._branch}
         if self._lines:
