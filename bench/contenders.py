@@ -45,7 +45,7 @@ class Contender:
 @cache
 def harness_env() -> tuple[Path, Path, str]:
     """(dist dir, site-packages dir, Python X.Y) exactly as ``harness run`` resolves them."""
-    from harness import dist, wheels
+    from harness.provision import distribution as dist, wheels
 
     d = dist.resolve(None, None)
     return d.path, wheels.site_packages(d.python_xy, []), d.python_xy

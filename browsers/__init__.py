@@ -9,5 +9,5 @@ HERE = Path(__file__).resolve().parent
 
 
 def entry(name: str) -> Path:
-    """Absolute path of one shipped entry point (``node.mjs``, ``boot.mjs``, ...)."""
+    """Absolute path of one shipped entry point (``node/main.mjs``, ``boot.mjs``, ...)."""
     return HERE / name

@@ -1,4 +1,4 @@
-// Shared boot sequence for every runtime (node.mjs; browser.mjs on a page or in a worker).
+// Shared boot sequence for every runtime (node/main.mjs; page/runtime.mjs on a page or in a worker).
 //
 // Each entry point loads Pyodide its own way, then hands over here with `host`, the few
 // things that differ per runtime:

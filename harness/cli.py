@@ -104,7 +104,7 @@ def run(argv: Sequence[str]) -> int:
 
 
 def probe_command(argv: Sequence[str]) -> int:
-    from harness.probe import probe
+    from harness.commands.probe import probe
 
     plugin_args, extra = split_run_args(argv)
     probe_options = ("--runtime", "--pyodide", "--dist-dir", "--no-patches")
@@ -136,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "probe":
             return probe_command(rest)
         if command == "doctor":
-            from harness.doctor import doctor
+            from harness.commands.doctor import doctor
 
             return doctor()
         raise HarnessError(f"unknown command {command!r}; use 'harness run' or 'harness doctor'")

@@ -10,14 +10,14 @@ import functools
 
 import pytest
 
-from harness.controller import Controller, session_boot_config, settings_from
-from harness.cache import write_value
-from harness.coverage_plugin import CoveragePlugin
+from harness.host.controller import Controller, session_boot_config, settings_from
+from harness.host.pytest_cache import write_value
+from harness.coverage.plugin import CoveragePlugin
 from harness.errors import HarnessError
 from harness.runtimes import RUNTIMES, runtime_class
 
 # Host plugins whose state comes from collection, which only the runtime performs; their
-# cache writes arrive from the runtime instead (see harness.cache).
+# cache writes arrive from the runtime instead (see harness.host.pytest_cache).
 # The host's LFPlugin stays: it computes lastfailed from the replayed reports, which
 # also holds across runtime restarts.
 RUNTIME_OWNED_PLUGINS = ("nfplugin", "stepwiseplugin")

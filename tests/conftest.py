@@ -100,7 +100,7 @@ def tmp_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def warm_dists() -> None:
     """Fetch every distribution the suite uses once, before timing-sensitive tests run."""
-    from harness import dist, wheels
+    from harness.provision import distribution as dist, wheels
 
     for version in PYODIDE_VERSIONS:
         d = dist.resolve(version, None)

@@ -44,7 +44,7 @@ def test_one_line_error_exit_4(tmp_path: Path, args: list[str], message: str) ->
 
 
 def test_corrupt_dist_dir(tmp_path: Path) -> None:
-    from harness import dist
+    from harness.provision import distribution as dist
 
     good = dist.resolve("314.0.7", None).path
     broken = tmp_path / "dist"
@@ -58,7 +58,7 @@ def test_corrupt_dist_dir(tmp_path: Path) -> None:
 
 def test_truncated_wasm_fails_at_boot_with_one_line(tmp_path: Path) -> None:
     """A dist that verifies but cannot boot (truncated wasm): clear error, exit 4."""
-    from harness import dist
+    from harness.provision import distribution as dist
 
     good = dist.resolve("314.0.7", None).path
     broken = tmp_path / "dist"

@@ -20,11 +20,12 @@ from pathlib import Path
 import pytest
 from conftest import copy_project, junit_outcomes, junit_totals, run_harness, run_native
 
-from harness import bundle, protocol
-from harness.collector import EventQueue
+from harness.inside import protocol
+from harness.runtimes.web import bundle
+from harness.host.intake import EventQueue
 from harness.errors import HarnessError
 from harness.runtimes import runtime_class
-from harness.server import Channel, RunServer
+from harness.runtimes.web.server import Channel, RunServer
 
 # Each browser in page mode and in Web Worker mode.
 RUNTIMES = ("chromium", "firefox", "chromium-worker", "firefox-worker")

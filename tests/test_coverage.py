@@ -162,7 +162,7 @@ def test_bad_coverage_input_is_one_line(
 def test_cov_options_are_split_like_pytest_cov(argv: list[str], plugin: list[str], pytest_args: list[str]) -> None:
     """``--cov`` takes a value only when one follows (argparse's nargs="?", as pytest-cov)."""
     from harness.cli import split_run_args
-    from harness.invocation import strip_harness_args
+    from harness.provision.invocation import strip_harness_args
 
     got_plugin, got_pytest = split_run_args(argv)
     assert got_plugin == [*plugin, "--harness-runtime", "node"]

@@ -1,4 +1,4 @@
-"""Pyodide core distributions (harness.dist) and the atomic cache helpers they rely on.
+"""Pyodide core distributions (harness.provision.distribution) and the atomic cache helpers they rely on.
 
 Real npm, no mocks. The happy path uses the real cache (one ~6 MB download per machine);
 error cases use a throw-away HARNESS_CACHE.
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import dist
-from harness.cachedir import atomic_dir, atomic_write_bytes, cache_root
+from harness.provision import distribution as dist
+from harness.provision.store import atomic_dir, atomic_write_bytes, cache_root
 from harness.errors import HarnessError
 
 
@@ -204,7 +204,7 @@ def test_dist_dir_unreadable(dist_copy: Path) -> None:
         dist_copy.chmod(0o755)
 
 
-# --- harness.cachedir ---------------------------------------------------------------------
+# --- harness.provision.store ------------------------------------------------------------------
 
 
 def test_cache_root_from_env(tmp_cache: Path) -> None:

@@ -1,4 +1,4 @@
-"""harness.limitations: known WebAssembly limitations are recognised in real failure texts.
+"""harness.host.limitations: known WebAssembly limitations are recognised in real failure texts.
 
 Two kinds of tests:
 - pure tests on failure texts captured from real runs (``harness run`` on Pyodide 314.0.7 and
@@ -17,8 +17,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from conftest import PYODIDE_VERSIONS, Result, run_harness
 
-from harness import limitations
-from harness.limitations import explain, summarize
+from harness.host import limitations
+from harness.host.limitations import explain, summarize
 
 # (Pyodide version it was captured on, failure text, fragment the hint must contain)
 CAPTURED = [

@@ -30,11 +30,14 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_contains_runtime_files(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in (
-        "browsers/node.mjs",
+        "browsers/node/main.mjs",
         "browsers/boot.mjs",
-        "harness/inside/plugin.py",
+        "browsers/page/page.html",
+        "browsers/page/runtime.mjs",
+        "harness/inside/reporter.py",
         "harness/inside/runner.py",
-        "harness/protocol.py",
+        "harness/inside/protocol.py",
+        "harness/host/controller.py",
         "wasm_patches/__init__.py",
         "wasm_patches/fd_without_path.py",
         "wasm_patches/fd_without_path.js",

@@ -6,7 +6,7 @@ run natively by this interpreter's pytest and through ``harness run`` (Pyodide 3
 HARNESS_SLOW_PYODIDE says otherwise). Per test, the outcomes read from both JUnit XML files must
 be equal, except:
 
-- failures in the runtime that ``harness.limitations.explain`` recognises as WebAssembly
+- failures in the runtime that ``harness.host.limitations.explain`` recognises as WebAssembly
   limitations (threads, processes, sockets, stack switching, ...); crashes included: a test that
   kills the runtime is reported failed and the run goes on;
 - outcomes listed per suite as changed by a newer Python (the runtime's Python is 3.14, the
@@ -34,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from harness.limitations import explain
+from harness.host.limitations import explain
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import PYODIDE_VERSIONS, Result, copy_project, run_harness
 
-from harness import snapshot
+from harness.runtimes import snapshot
 
 pytestmark = pytest.mark.usefixtures("warm_dists")
 
@@ -24,7 +24,7 @@ BOOT = re.compile(r"ready in [\d.]+ s \((snapshot|cold) boot\)")
 
 def seeded_cache(tmp_path: Path, version: str) -> Path:
     """A fresh cache holding a copy of the real cache's ``version`` and its site-packages."""
-    from harness import dist, wheels
+    from harness.provision import distribution as dist, wheels
 
     real = dist.resolve(version, None)
     site = wheels.site_packages(real.python_xy, [])

@@ -8,8 +8,8 @@ import os
 import threading
 import time
 
-from harness import protocol
-from harness.collector import EOF, EventQueue
+from harness.inside import protocol
+from harness.host.intake import EOF, EventQueue
 
 
 def test_reader_blocks_at_the_backlog_and_loses_nothing() -> None:

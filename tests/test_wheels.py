@@ -1,4 +1,4 @@
-"""Pure-Python wheels for the runtime (harness.wheels), resolved by the real pip on real PyPI.
+"""Pure-Python wheels for the runtime (harness.provision.wheels), resolved by the real pip on real PyPI.
 
 Happy paths use the real cache (downloads once per machine); error cases a throw-away one.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import wheels
-from harness.cachedir import cache_root
+from harness.provision import wheels
+from harness.provision.store import cache_root
 from harness.errors import HarnessError
 
 
@@ -184,7 +184,7 @@ def test_pip_missing(tmp_path: Path, tmp_cache: Path, monkeypatch: pytest.Monkey
 
 def test_concurrent_builds_agree(tmp_cache: Path) -> None:
     """Three processes fill one empty cache at once: one entry, complete, no temp dirs left."""
-    code = "from harness.wheels import site_packages; print(site_packages('3.14', ['attrs']))"
+    code = "from harness.provision.wheels import site_packages; print(site_packages('3.14', ['attrs']))"
     procs = [
         subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
         for _ in range(3)

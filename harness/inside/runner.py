@@ -19,7 +19,7 @@ import sys
 import traceback
 from typing import Any, Callable
 
-from harness import protocol
+from harness.inside import protocol
 
 Send = Callable[[str], None]
 Recv = Callable[[], str]
@@ -149,7 +149,7 @@ def preload(options_json: str) -> None:
         import wasm_patches
 
         wasm_patches._registry()
-        import harness.inside.plugin  # noqa: F401
+        import harness.inside.reporter  # noqa: F401
     finally:
         sys.path[:] = base
     # Nothing per-run may be frozen into a snapshot: the temp dir is chosen from TMPDIR.
@@ -192,7 +192,7 @@ def serve(boot_json: str, send: Send, recv: Recv) -> None:
 
     import pytest
 
-    from harness.inside.plugin import EventPlugin
+    from harness.inside.reporter import EventPlugin
 
     # Everything of ours is imported: keep our directory off the project's import path.
     if boot["runtime_root"] in sys.path:

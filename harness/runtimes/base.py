@@ -22,9 +22,9 @@ from typing import IO, Any, ClassVar
 
 import harness
 import wasm_patches
-from harness import protocol
-from harness.collector import EventQueue
-from harness.dist import Distribution
+from harness.inside import protocol
+from harness.host.intake import EventQueue
+from harness.provision.distribution import Distribution
 from harness.errors import HarnessError
 
 # Where the runtime-side Python is copied inside the runtime's own file system.
@@ -76,11 +76,11 @@ class BootConfig:
 def runtime_files() -> list[tuple[str, str]]:
     """(path inside the runtime, path on the host) for the Python that runs inside.
 
-    Only ``harness/__init__``, ``harness/protocol`` and ``harness/inside`` go in: they are
-    stdlib-only by design. ``wasm_patches`` goes in whole (Python plus any JS it loads).
+    Only ``harness/__init__`` and ``harness/inside`` go in: they are stdlib-only (plus
+    pytest) by design. ``wasm_patches`` goes in whole (Python plus any JS it loads).
     """
     package = Path(harness.__file__).resolve().parent
-    sources = [package / "__init__.py", package / "protocol.py"]
+    sources = [package / "__init__.py"]
     sources += sorted((package / "inside").glob("*.py"))
     patches = Path(wasm_patches.__file__).resolve().parent
     sources += sorted(p for p in patches.rglob("*") if p.is_file() and "__pycache__" not in p.parts)

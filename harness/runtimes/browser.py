@@ -1,13 +1,13 @@
 """What every headless-browser runtime shares: the run's server, the page, the stream's end.
 
 A browser runtime launches the browser binary itself, headless, on one URL: the page
-``browsers/page.html`` served by ``harness.server.RunServer``. No driver (WebDriver, CDP
+``browsers/page.html`` served by ``harness.runtimes.web.server.RunServer``. No driver (WebDriver, CDP
 client) sits in between: everything the harness needs travels over the run's own server,
 so Chromium and Firefox differ only in the command line (and Firefox in its profile).
 A browser that needs a driver to open a page (WebKit) would override ``launch``.
 
 The page has no host file system: the project, site-packages and any path the run names
-are packed (``harness.bundle``) and copied into MEMFS at the same absolute paths; files
+are packed (``harness.runtimes.web.bundle``) and copied into MEMFS at the same absolute paths; files
 tests write stay in the page's memory. Python's stdout goes to the host's fd 1 (as a Node
 child's inherited stdout would), its stderr through ``StderrTail``.
 """
@@ -28,16 +28,24 @@ from pathlib import Path
 from typing import IO, Any, ClassVar
 
 import browsers
-from harness import bundle, protocol
+from harness.inside import protocol
+from harness.runtimes.web import bundle
 from harness.errors import HarnessError
 from harness.runtimes.base import BootConfig, Runtime, StderrTail
-from harness.server import Channel, RunServer
+from harness.runtimes.web.server import Channel, RunServer
 
 # How long a launched browser may take to open the page's event socket (before Pyodide loads).
 CONNECT_TIMEOUT = float(os.environ.get("HARNESS_BROWSER_CONNECT_TIMEOUT", "60"))
 # After the browser process ends, how long its socket may take to deliver the last events.
 DRAIN_SECONDS = 5.0
-ENTRY_FILES = ("page.html", "page.mjs", "browser.mjs", "boot.mjs")
+# URL name on the run's server -> file under ``browsers/`` (flat URLs: the modules import
+# each other by relative URL).
+ENTRY_FILES = {
+    "page.html": "page/page.html",
+    "page.mjs": "page/page.mjs",
+    "runtime.mjs": "page/runtime.mjs",
+    "boot.mjs": "boot.mjs",
+}
 
 
 def page_document(boot: BootConfig) -> tuple[dict[str, Any], list[Path], list[bundle.Bundle]]:
@@ -120,7 +128,7 @@ class BrowserRuntime(Runtime):
         self._stderr.follow(os.fdopen(stderr_read, "rb"))
         self._browser_log: collections.deque[str] = collections.deque(maxlen=20)
         self._channel = Channel(self.events, self.worker_id, self._output)
-        entry = {name: browsers.entry(name) for name in ENTRY_FILES}
+        entry = {name: browsers.entry(path) for name, path in ENTRY_FILES.items()}
         self._server = RunServer(self._channel, document, entry, self.boot.dist.path, sources, bundles)
         self._profile = Path(tempfile.mkdtemp(prefix=f"harness-{self.name}-"))
         self.prepare_profile(self._profile)

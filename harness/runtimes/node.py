@@ -1,4 +1,4 @@
-"""The Node.js runtime: ``node browsers/node.mjs BOOT.json`` with two extra pipes.
+"""The Node.js runtime: ``node browsers/node/main.mjs BOOT.json`` with two extra pipes.
 
 Events come back on a dedicated pipe (not stdout), so test output printed with ``-s`` goes
 straight to the terminal and can never be mistaken for an event.
@@ -15,7 +15,8 @@ import tempfile
 from typing import Any
 
 import browsers
-from harness import protocol, snapshot
+from harness.inside import protocol
+from harness.runtimes import snapshot
 from harness.errors import HarnessError
 from harness.runtimes.base import Runtime, StderrTail
 
@@ -66,7 +67,7 @@ class NodeRuntime(Runtime):
         self._stderr = StderrTail(sys.stderr)
         try:
             self._process = subprocess.Popen(
-                [node, str(browsers.entry("node.mjs")), self._boot_file],
+                [node, str(browsers.entry("node/main.mjs")), self._boot_file],
                 pass_fds=(event_write, command_read),
                 stdin=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,

@@ -6,7 +6,7 @@ cannot read the project or inject commands. Only what the run needs is served, f
 tables built at start (no directory listing, no path from the URL ever reaches the file
 system):
 
-    page.html, browser.mjs, boot.mjs      the entry point (``browsers/``)
+    page.html, page.mjs, runtime.mjs, boot.mjs   the entry point (``browsers/``)
     boot.json                             the boot document
     dist/<name>                           the Pyodide distribution's files (immutable)
     file/<n>                              the runtime-side Python (``runtime_files()``)
@@ -34,9 +34,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from harness import protocol, websocket
-from harness.bundle import Bundle
-from harness.collector import EOF, EventQueue
+from harness.inside import protocol
+from harness.runtimes.web import websocket
+from harness.runtimes.web.bundle import Bundle
+from harness.host.intake import EOF, EventQueue
 
 # How long one ``command`` long-poll waits before answering 204 (the page asks again).
 POLL_SECONDS = 10.0

@@ -1,4 +1,4 @@
-// Node entry point: `node node.mjs BOOT.json`.
+// Node entry point: `node browsers/node/main.mjs BOOT.json`.
 //
 // The host passes two pipe file descriptors in BOOT.json: `event_fd` (runtime -> host,
 // one JSON event per line) and `command_fd` (host -> runtime). They are separate from
@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { boot } from "./boot.mjs";
+import { boot } from "../boot.mjs";
 
 /** Write all of `bytes` to `fd`, retrying when a non-blocking pipe is momentarily full. */
 function writeAll(fd, bytes) {

@@ -17,7 +17,7 @@ import queue
 import threading
 from typing import IO, Any
 
-from harness import protocol
+from harness.inside import protocol
 
 EOF: dict[str, Any] = {"type": "eof"}
 

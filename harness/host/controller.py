@@ -3,7 +3,7 @@
 Registered as a plugin on the host's pytest session (the role pytest-xdist's DSession
 plays): it stops local collection, and its ``pytest_runtestloop`` is the single main loop
 that takes events off the queue (one queue for every runtime), hands them to the
-replayer and tells each runtime what to run next (``harness.scheduler``). With ``-n N``
+replayer and tells each runtime what to run next (``harness.host.scheduler``). With ``-n N``
 there are N runtimes: every one collects, the first one's collection is replayed, and a
 runtime that dies is replaced while the others keep going. How the session ends
 (exit status 0-5) is decided by the same pytest machinery as natively: counters fed by the
@@ -21,13 +21,14 @@ from typing import Any
 
 import pytest
 
-from harness import invocation, limitations
-from harness.cache import write_value
-from harness.collector import EventQueue
-from harness.coverage_sink import CoverageSettings
+from harness.host import limitations
+from harness.provision import invocation
+from harness.host.pytest_cache import write_value
+from harness.host.intake import EventQueue
+from harness.coverage.sink import CoverageSettings
 from harness.errors import HarnessError
-from harness.prepare import Settings, boot_config
-from harness.replay import Replayer
+from harness.provision.boot import Settings, boot_config
+from harness.host.replay import Replayer
 from harness.runtimes import runtime_class
 from harness.runtimes.base import (
     BOOT_TIMEOUT,
@@ -38,7 +39,7 @@ from harness.runtimes.base import (
     strip_js_stack,
     wait_all_ready,
 )
-from harness.scheduler import LoadScheduler
+from harness.host.scheduler import LoadScheduler
 
 # Events of a session's collection phase: replayed from the primary runtime only (every
 # runtime collects, natively pytest collects once).

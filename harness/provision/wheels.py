@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from harness.cachedir import TMP_PREFIX, atomic_dir, atomic_write_bytes, cache_root, remove_dir
+from harness.provision.store import TMP_PREFIX, atomic_dir, atomic_write_bytes, cache_root, remove_dir
 from harness.errors import HarnessError
 
 BASE_REQUIREMENTS = ["pytest"]

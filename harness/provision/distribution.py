@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from packaging.version import InvalidVersion, Version
 
-from harness.cachedir import TMP_PREFIX, atomic_dir, cache_root, remove_dir
+from harness.provision.store import TMP_PREFIX, atomic_dir, cache_root, remove_dir
 from harness.errors import HarnessError
 
 DEFAULT_VERSION = "314.0.7"

@@ -10,11 +10,11 @@ systems, mounts, JS-side patches) and the per-run process state (environment, cw
 ``sys.path``) are set up again after a restore, exactly as after a cold boot.
 
 This module only decides *where* a snapshot lives and *whether* to use one; the JavaScript
-entry point (``browsers/node.mjs``) reads, verifies, writes and falls back. A snapshot that
+entry point (``browsers/node/main.mjs``) reads, verifies, writes and falls back. A snapshot that
 does not verify (truncated, corrupt, from another build or key) is deleted and the run boots
 cold and writes a fresh one. ``HARNESS_NO_SNAPSHOT=1`` turns the whole mechanism off.
 
-File layout (little-endian), shared with ``node.mjs``::
+File layout (little-endian), shared with ``browsers/node/main.mjs``::
 
     0   8   magic b"HRNSSNAP"
     8   4   FORMAT
@@ -38,7 +38,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 import harness
-from harness.cachedir import TMP_PREFIX, cache_root
+from harness.provision.store import TMP_PREFIX, cache_root
 
 FORMAT = 1
 ENV_DISABLE = "HARNESS_NO_SNAPSHOT"

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from harness.coverage_sink import CoverageSettings, CoverageSink, new_coverage
+from harness.coverage.sink import CoverageSettings, CoverageSink, new_coverage
 from harness.errors import HarnessError
 
 # --cov-report kinds: the terminal ones print here, the others write a file or directory.

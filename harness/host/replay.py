@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from harness import limitations
-from harness.items import ItemRegistry
+from harness.host import limitations
+from harness.host.items import ItemRegistry
 
 _fallback_categories: dict[tuple[str, str], type[Warning]] = {}
 

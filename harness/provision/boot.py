@@ -16,8 +16,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from pytest import __version__ as pytest_version
 
-from harness import dist, invocation, wheels
-from harness.coverage_sink import CoverageSettings
+from harness.provision import distribution as dist, invocation, wheels
+from harness.coverage.sink import CoverageSettings
 from harness.errors import HarnessError
 from harness.runtimes.base import RUNTIME_ROOT, BootConfig
 

@@ -13,7 +13,7 @@ import os
 import tempfile
 from typing import Any
 
-from harness.invocation import host_umask
+from harness.provision.invocation import host_umask
 
 
 def write_value(cache: Any, key: str, value: object) -> None:

@@ -2,10 +2,10 @@
 
 A browser has no NODEFS: the project (and site-packages) must be copied into Pyodide's
 in-memory file system at the same absolute paths before pytest starts. One request per
-tree keeps that fast; ``browsers/browser.mjs`` unpacks it with ``FS.writeFile`` (no Python
+tree keeps that fast; ``browsers/page/runtime.mjs`` unpacks it with ``FS.writeFile`` (no Python
 involved, nothing compressed: it travels over loopback).
 
-Format (read by ``unpack`` in ``browsers/browser.mjs``)::
+Format (read by ``unpack`` in ``browsers/page/runtime.mjs``)::
 
     0  4   length N of the JSON header, little-endian
     4  N   {"dirs": [[path, mode, mtime]], "files": [[path, size, mode, mtime]],

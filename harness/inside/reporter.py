@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import pytest
 
-from harness import protocol
+from harness.inside import protocol
 
 Send = Callable[[str], None]
 Recv = Callable[[], "str | None"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from harness import dist
-from harness.cachedir import cache_root
+from harness.provision import distribution as dist
+from harness.provision.store import cache_root
 from harness.errors import HarnessError
 
 

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.collector import EventQueue
-from harness.prepare import Settings, boot_config
+from harness.host.intake import EventQueue
+from harness.provision.boot import Settings, boot_config
 from harness.runtimes import runtime_class
 from harness.runtimes.base import wait_ready
 

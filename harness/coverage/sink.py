@@ -76,7 +76,7 @@ class CoverageSink:
         )
 
     def add(self, event: dict[str, Any]) -> None:
-        """One ``coverage`` event (see ``harness.protocol``)."""
+        """One ``coverage`` event (see ``harness.inside.protocol``)."""
         self.events += 1
         if event.get("context") != self.context:
             self.context = event.get("context")

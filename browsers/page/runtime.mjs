@@ -1,5 +1,5 @@
 // The browser runtime, started by page.mjs on the page's thread or in a module Web Worker
-// (http://127.0.0.1:PORT/TOKEN/browser.mjs); every URL below is relative to this script,
+// (http://127.0.0.1:PORT/TOKEN/runtime.mjs); every URL below is relative to this script,
 // so each request carries the run's token.
 //
 // Transport (see docs/protocol.md):
