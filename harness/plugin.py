@@ -1,7 +1,8 @@
 """The harness as a pytest plugin: ``pytest -p harness.plugin --harness-runtime node``.
 
-``harness run`` is a thin wrapper that calls pytest with this plugin. Without
-``--harness-runtime`` the plugin does nothing, so loading it is always safe.
+``harness run`` is a thin wrapper that calls pytest with this plugin and hands it the
+checked ``Settings`` directly. Without settings (plugin mode without
+``--harness-runtime``) the plugin does nothing, so loading it is always safe.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ import functools
 
 import pytest
 
-from harness.host.controller import Controller, session_boot_config, settings_from
+from harness import options
+from harness.host.controller import Controller, session_boot_config
 from harness.host.pytest_cache import write_value
 from harness.coverage.plugin import CoveragePlugin
 from harness.errors import HarnessError
-from harness.runtimes import RUNTIMES, runtime_class
+from harness.options import Settings
+from harness.runtimes import runtime_class
 
 # Host plugins whose state comes from collection, which only the runtime performs; their
 # cache writes arrive from the runtime instead (see harness.host.pytest_cache).
@@ -23,84 +26,42 @@ from harness.runtimes import RUNTIMES, runtime_class
 RUNTIME_OWNED_PLUGINS = ("nfplugin", "stepwiseplugin")
 
 
+SETTINGS = pytest.StashKey[Settings]()
+
+
+class GivenSettings:
+    """Carries ``harness run``'s checked ``Settings`` into the pytest session it starts, so
+    harness values never pass through pytest's argument list."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[SETTINGS] = self.settings
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("harness", "run the suite inside Pyodide (harness)")
-    group.addoption(
-        "--harness-runtime",
-        metavar="NAME",
-        default=None,
-        help=f"run tests inside Pyodide in this runtime: {', '.join(RUNTIMES)}",
-    )
-    group.addoption("--harness-pyodide", metavar="VERSION", default=None, help="Pyodide version (npm)")
-    group.addoption("--harness-dist-dir", metavar="PATH", default=None, help="unpacked Pyodide distribution")
-    group.addoption(
-        "--harness-with",
-        metavar="REQ",
-        action="append",
-        default=[],
-        help="extra requirement installed in the runtime (repeatable)",
-    )
-    group.addoption(
-        "--harness-requirements",
-        metavar="FILE",
-        action="append",
-        default=[],
-        help="requirements file installed in the runtime (repeatable)",
-    )
-    group.addoption(
-        "--harness-timeout",
-        metavar="SECONDS",
-        type=float,
-        default=None,
-        help="fail a test that runs longer, then restart the runtime (also: timeout marker)",
-    )
-    group.addoption(
-        "--harness-workers",
-        metavar="N",
-        default=None,
-        help="run the tests in N runtimes side by side, load-balanced ('auto': one per CPU)",
-    )
-    group.addoption(
-        "--harness-cov",
-        metavar="SOURCE",
-        action="append",
-        nargs="?",
-        const=True,
-        default=[],
-        help="measure coverage inside the runtime (repeatable; a path or package, or none "
-        "for everything coverage.py measures by default)",
-    )
-    group.addoption(
-        "--harness-cov-report",
-        metavar="TYPE",
-        action="append",
-        default=[],
-        help="term, term-missing[:skip-covered], html|xml|json|lcov|annotate[:DEST], or '' "
-        "(repeatable; default term)",
-    )
-    group.addoption("--harness-cov-branch", action="store_true", default=False, help="measure branches")
-    group.addoption("--harness-cov-config", metavar="PATH", default=None, help="coverage config file")
-    group.addoption(
-        "--harness-cov-fail-under",
-        metavar="PERCENT",
-        type=float,
-        default=None,
-        help="fail the run if total coverage is below this",
-    )
-    group.addoption(
-        "--harness-no-patches",
-        action="store_true",
-        default=False,
-        help="do not patch known runtime defects (shows what the patches prevent)",
-    )
+    options.add_pytest_options(parser.getgroup("harness", "run the suite inside Pyodide (harness)"))
+
+
+def _settings(config: pytest.Config) -> Settings | None:
+    """From ``harness run``, or from ``--harness-*`` options in plugin mode (inactive
+    without ``--harness-runtime``)."""
+    if SETTINGS in config.stash:
+        return config.stash[SETTINGS]
+    values = options.values_from_config(config)
+    return Settings.from_values(values) if values.get("runtime") else None
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    if not config.getoption("harness_runtime") or config.option.help:
+    if config.option.help:
         return
-    settings = settings_from(config)
     try:
+        settings = _settings(config)
+        if settings is None:
+            return
         runtime_class(settings.runtime)
         boot = session_boot_config(config, settings)
     except HarnessError as exc:

@@ -151,20 +151,18 @@ def test_bad_coverage_input_is_one_line(
 
 
 @pytest.mark.parametrize(
-    ("argv", "plugin", "pytest_args"),
+    ("argv", "cov", "pytest_args"),
     [
-        (["--cov"], ["--harness-cov"], []),
-        (["--cov", "covpkg", "tests"], ["--harness-cov=covpkg"], ["tests"]),
-        (["--cov=covpkg", "--cov", "-k", "x"], ["--harness-cov=covpkg", "--harness-cov"], ["-k", "x"]),
-        (["--cov-branch", "--cov-report", "xml:o.xml"], ["--harness-cov-branch", "--harness-cov-report", "xml:o.xml"], []),
+        (["--cov"], [True], []),
+        (["--cov", "covpkg", "tests"], ["covpkg"], ["tests"]),
+        (["--cov=covpkg", "--cov", "-k", "x"], ["covpkg", True], ["-k", "x"]),
+        (["--cov-branch", "--cov-report", "xml:o.xml"], None, []),
     ],
 )
-def test_cov_options_are_split_like_pytest_cov(argv: list[str], plugin: list[str], pytest_args: list[str]) -> None:
+def test_cov_options_are_split_like_pytest_cov(argv: list[str], cov: list[object] | None, pytest_args: list[str]) -> None:
     """``--cov`` takes a value only when one follows (argparse's nargs="?", as pytest-cov)."""
-    from harness.cli import split_run_args
-    from harness.provision.invocation import strip_harness_args
+    from harness.options import scan
 
-    got_plugin, got_pytest = split_run_args(argv)
-    assert got_plugin == [*plugin, "--harness-runtime", "node"]
+    values, got_pytest = scan(argv)
+    assert values.get("cov") == cov
     assert got_pytest == pytest_args
-    assert strip_harness_args([*got_plugin, *got_pytest]) == pytest_args

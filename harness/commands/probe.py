@@ -4,14 +4,17 @@ results from its ``ready`` event."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from harness.host.intake import EventQueue
-from harness.provision.boot import Settings, boot_config
+from harness.options import Settings
+from harness.provision.boot import boot_config
 from harness.runtimes import runtime_class
 from harness.runtimes.base import wait_ready
+
 
 def probe_version(settings: Settings) -> dict[str, Any]:
     """Boot once and return the runtime's ``ready`` event (patch results included)."""
@@ -51,11 +54,11 @@ def table(readies: Sequence[dict[str, Any]]) -> list[str]:
     return ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows]
 
 
-def probe(versions: Sequence[str | None], dist_dir: Path | None, runtime: str, patches: bool) -> int:
+def probe(settings: Settings, versions: Sequence[str | None]) -> int:
+    """Boot each version (``None``: the settings' distribution) and print the patch table."""
     readies = []
     for version in versions:
-        settings = Settings(runtime=runtime, pyodide=version, dist_dir=dist_dir, patches=patches)
-        ready = probe_version(settings)
+        ready = probe_version(dataclasses.replace(settings, pyodide=version))
         print(f"{ready['pyodide']}: {ready['patch_summary']}", flush=True)
         readies.append(ready)
     print()

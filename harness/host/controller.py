@@ -12,7 +12,6 @@ replayed reports, or the exception the runtime's session ended with, raised agai
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,12 +21,11 @@ from typing import Any
 import pytest
 
 from harness.host import limitations
-from harness.provision import invocation
 from harness.host.pytest_cache import write_value
 from harness.host.intake import EventQueue
-from harness.coverage.sink import CoverageSettings
 from harness.errors import HarnessError
-from harness.provision.boot import Settings, boot_config
+from harness.options import Settings, strip_plugin_args
+from harness.provision.boot import boot_config
 from harness.host.replay import Replayer
 from harness.runtimes import runtime_class
 from harness.runtimes.base import (
@@ -47,55 +45,13 @@ COLLECTION_EVENTS = ("session_start", "collectreport", "deselected")
 
 
 
-def settings_from(config: pytest.Config) -> Settings:
-    """The ``--harness-*`` options of this pytest invocation."""
-    dist_dir = config.getoption("harness_dist_dir")
-    return Settings(
-        runtime=config.getoption("harness_runtime"),
-        pyodide=config.getoption("harness_pyodide"),
-        dist_dir=Path(dist_dir) if dist_dir else None,
-        with_packages=tuple(config.getoption("harness_with") or ()),
-        requirements=tuple(Path(p) for p in config.getoption("harness_requirements") or ()),
-        patches=not config.getoption("harness_no_patches"),
-        timeout=config.getoption("harness_timeout"),
-        coverage=coverage_settings_from(config),
-        workers=workers_from(config.getoption("harness_workers")),
-    )
-
-
-def workers_from(value: str | None) -> int:
-    """``-n``: a positive number, or ``auto`` (the CPUs this process may use)."""
-    if value in (None, ""):
-        return 1
-    if value == "auto":
-        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-    if not value.isdigit() or int(value) < 1:
-        raise pytest.UsageError(f"-n expects a number of runtimes or 'auto', not {value!r}")
-    return int(value)
-
-
-def coverage_settings_from(config: pytest.Config) -> CoverageSettings | None:
-    """The ``--harness-cov*`` options; None without ``--harness-cov``."""
-    sources = config.getoption("harness_cov") or []
-    if not sources:
-        return None
-    config_file = config.getoption("harness_cov_config")
-    return CoverageSettings(
-        sources=tuple(s for s in sources if isinstance(s, str) and s),
-        reports=tuple(config.getoption("harness_cov_report") or ()),
-        branch=config.getoption("harness_cov_branch"),
-        config_file=Path(config_file) if config_file else None,
-        fail_under=config.getoption("harness_cov_fail_under"),
-    )
-
-
 def session_boot_config(config: pytest.Config, settings: Settings) -> BootConfig:
     """Boot description for this pytest invocation: its directory, rootdir and path args."""
     return boot_config(
         settings,
         cwd=Path(config.invocation_params.dir),
         paths=[config.rootpath],
-        args=invocation.strip_harness_args(config.invocation_params.args),
+        args=strip_plugin_args(config.invocation_params.args),
     )
 
 
@@ -136,7 +92,7 @@ class Controller:
         self.ending: dict[str, Any] = {}  # first ``interrupted`` / ``error`` event, ...
         self.unattributed_crashes: list[str] = []
         self.args = [
-            a for a in invocation.strip_harness_args(config.invocation_params.args)
+            a for a in strip_plugin_args(config.invocation_params.args)
             if a != "--cache-clear"  # the host cleared it already; the runtime never writes
         ]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -17,24 +16,9 @@ from packaging.utils import canonicalize_name
 from pytest import __version__ as pytest_version
 
 from harness.provision import distribution as dist, invocation, wheels
-from harness.coverage.sink import CoverageSettings
 from harness.errors import HarnessError
+from harness.options import Settings
 from harness.runtimes.base import RUNTIME_ROOT, BootConfig
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The harness options of one invocation."""
-
-    runtime: str = "node"
-    pyodide: str | None = None
-    dist_dir: Path | None = None
-    with_packages: tuple[str, ...] = ()
-    requirements: tuple[Path, ...] = ()
-    patches: bool = True
-    timeout: float | None = None
-    coverage: CoverageSettings | None = None
-    workers: int = 1  # -n: runtimes side by side
 
 
 def runtime_requirements(with_packages: Sequence[str], coverage: bool = False) -> list[str]:

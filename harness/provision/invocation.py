@@ -13,23 +13,7 @@ import shlex
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-# Host options that take a value (``--harness-pyodide 0.27.4``); flags take none.
-HARNESS_VALUE_OPTIONS = (
-    "--harness-runtime",
-    "--harness-pyodide",
-    "--harness-dist-dir",
-    "--harness-with",
-    "--harness-requirements",
-    "--harness-timeout",
-    "--harness-workers",
-    "--harness-cov-report",
-    "--harness-cov-config",
-    "--harness-cov-fail-under",
-)
-HARNESS_FLAGS = ("--harness-no-patches", "--harness-cov-branch")
-# Options whose value is optional (argparse ``nargs="?"``): a following non-option is theirs.
-HARNESS_OPTIONAL_VALUE = ("--harness-cov",)
-PLUGIN_NAME = "harness.plugin"
+from harness.options import strip_plugin_args
 
 # Variables that describe the host's interpreter or file system and would mislead the one
 # in the runtime: its HOME, TMPDIR and Python paths are its own (MEMFS), so these are
@@ -51,39 +35,12 @@ HOST_ONLY_ENV = (
 )
 
 
-def strip_harness_args(args: Sequence[str]) -> list[str]:
-    """The user's pytest arguments without ``-p harness.plugin`` and ``--harness-*``."""
-    result: list[str] = []
-    skip = False
-    for i, arg in enumerate(args):
-        if skip:
-            skip = False
-            continue
-        if arg in HARNESS_VALUE_OPTIONS:
-            skip = True
-            continue
-        if arg in HARNESS_OPTIONAL_VALUE:
-            skip = i + 1 < len(args) and not args[i + 1].startswith("-")
-            continue
-        if arg.startswith(tuple(o + "=" for o in HARNESS_OPTIONAL_VALUE)):
-            continue
-        if arg.startswith(tuple(o + "=" for o in HARNESS_VALUE_OPTIONS)) or arg in HARNESS_FLAGS:
-            continue
-        if arg == "-p" and i + 1 < len(args) and args[i + 1] == PLUGIN_NAME:
-            skip = True
-            continue
-        if arg in ("-p" + PLUGIN_NAME, "-p=" + PLUGIN_NAME):
-            continue
-        result.append(arg)
-    return result
-
-
 def runtime_env(environ: dict[str, str]) -> tuple[dict[str, str], tuple[str, ...]]:
     """(variables to set, variables to unset) in the runtime for this host environment."""
     env = {k: v for k, v in environ.items() if k not in HOST_ONLY_ENV}
     addopts = env.get("PYTEST_ADDOPTS")
     if addopts:
-        env["PYTEST_ADDOPTS"] = shlex.join(strip_harness_args(shlex.split(addopts)))
+        env["PYTEST_ADDOPTS"] = shlex.join(strip_plugin_args(shlex.split(addopts)))
     return env, tuple(k for k in HOST_ONLY_ENV if k in environ)
 
 

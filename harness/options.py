@@ -1,0 +1,321 @@
+"""The harness's options: one table, from which everything else is derived.
+
+Each ``Option`` row is the single place an option is defined. From the table come
+
+- the ``harness run`` / ``harness probe`` command line (``scan``), whose values never reach
+  pytest's argument list (so rootdir, node ids and ``.pytest_cache`` are exactly native's);
+- the pytest plugin's options (``add_pytest_options``: ``--harness-<name>``, for
+  ``pytest -p harness.plugin``);
+- the stripping of those plugin options from what the runtime's pytest is given
+  (``strip_plugin_args``: plugin mode and ``PYTEST_ADDOPTS``);
+- ``Settings``, the typed values of one invocation, checked once (``Settings.from_values``).
+
+Adding an option is one row here plus one ``Settings`` field and its conversion.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from harness.coverage.sink import CoverageSettings
+from harness.errors import HarnessError
+
+Arity = Literal["one", "none", "optional"]
+PLUGIN_NAME = "harness.plugin"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One harness option: how it is spelled, what it takes, where it is accepted."""
+
+    name: str  # Settings key; the plugin option is --harness-<name with - for _>
+    flags: tuple[str, ...]  # spellings on the harness command line
+    help: str
+    metavar: str = "VALUE"
+    arity: Arity = "one"  # a value, no value (a flag), or an optional value (argparse "?")
+    repeat: bool = False  # may be given several times; values accumulate
+    commands: frozenset[str] = frozenset({"run"})
+
+    @property
+    def plugin_flag(self) -> str:
+        return "--harness-" + self.name.replace("_", "-")
+
+    @property
+    def dest(self) -> str:
+        return "harness_" + self.name
+
+
+RUN = frozenset({"run"})
+RUN_AND_PROBE = frozenset({"run", "probe"})
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "runtime",
+        ("--runtime",),
+        "where Pyodide runs: node (default), chromium, firefox, chromium-worker, firefox-worker",
+        metavar="NAME",
+        commands=RUN_AND_PROBE,
+    ),
+    Option(
+        "pyodide",
+        ("--pyodide",),
+        "Pyodide version from npm (harness probe: a comma-separated list)",
+        metavar="VERSION",
+        commands=RUN_AND_PROBE,
+    ),
+    Option(
+        "dist_dir",
+        ("--dist-dir",),
+        "an unpacked Pyodide distribution instead of the npm package",
+        metavar="PATH",
+        commands=RUN_AND_PROBE,
+    ),
+    Option("with", ("--with",), "extra requirement installed in the runtime", metavar="REQ", repeat=True),
+    Option(
+        "requirements",
+        ("--requirements",),
+        "requirements file installed in the runtime",
+        metavar="FILE",
+        repeat=True,
+    ),
+    Option(
+        "timeout",
+        ("--timeout",),
+        "fail a test that runs longer than this many seconds, then restart the runtime "
+        "(also the timeout marker; 0: no limit)",
+        metavar="SECONDS",
+    ),
+    Option(
+        "workers",
+        ("-n", "--workers"),
+        "run the tests in N runtimes side by side, load-balanced ('auto': one per CPU)",
+        metavar="N",
+    ),
+    Option(
+        "no_patches",
+        ("--no-patches",),
+        "do not patch known runtime defects (shows what the patches prevent)",
+        arity="none",
+        commands=RUN_AND_PROBE,
+    ),
+    Option(
+        "cov",
+        ("--cov",),
+        "measure coverage inside the runtime: a path or package, or nothing for everything "
+        "coverage.py measures by default",
+        metavar="SOURCE",
+        arity="optional",
+        repeat=True,
+    ),
+    Option(
+        "cov_report",
+        ("--cov-report",),
+        "term, term-missing[:skip-covered], html|xml|json|lcov|annotate[:DEST], or '' (default term)",
+        metavar="TYPE",
+        repeat=True,
+    ),
+    Option("cov_branch", ("--cov-branch",), "measure branches", arity="none"),
+    Option("cov_config", ("--cov-config",), "coverage configuration file", metavar="PATH"),
+    Option("cov_fail_under", ("--cov-fail-under",), "fail the run below this total", metavar="PERCENT"),
+)
+
+BY_FLAG: dict[str, Option] = {flag: option for option in OPTIONS for flag in option.flags}
+
+
+def usage(command: str) -> list[str]:
+    """``harness COMMAND``'s options, one line each, for the help text."""
+    lines = []
+    for option in OPTIONS:
+        if command not in option.commands:
+            continue
+        spelled = ", ".join(option.flags)
+        if option.arity == "one":
+            spelled += f" {option.metavar}"
+        elif option.arity == "optional":
+            spelled += f"[={option.metavar}]"
+        lines.append(f"  {spelled:<26} {option.help}" + (" (repeatable)" if option.repeat else ""))
+    return lines
+
+
+def scan(argv: Sequence[str], command: str = "run") -> tuple[dict[str, Any], list[str]]:
+    """(harness values by option name, pytest arguments) from a ``harness COMMAND`` line.
+
+    Harness options may appear anywhere; everything else, and everything after ``--``, is
+    pytest's. A harness option another command owns is an error, not a pytest argument.
+    """
+    values: dict[str, Any] = {}
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        i += 1
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        flag, eq, value = arg.partition("=")
+        option = BY_FLAG.get(flag)
+        if option is None:
+            rest.append(arg)
+            continue
+        if command not in option.commands:
+            raise HarnessError(f"harness {command} does not take {flag}")
+        given: Any
+        if option.arity == "none":
+            if eq:
+                raise HarnessError(f"{flag} takes no value")
+            given = True
+        elif option.arity == "optional":
+            # argparse's nargs="?" (pytest-cov's --cov): a following non-option is the value
+            if not eq and i < len(argv) and not argv[i].startswith("-"):
+                value, eq = argv[i], "="
+                i += 1
+            given = value if eq else True
+        elif eq:
+            given = value
+        elif i < len(argv):
+            given = argv[i]
+            i += 1
+        else:
+            raise HarnessError(f"{flag} needs a value ({option.metavar})")
+        if option.repeat:
+            values.setdefault(option.name, []).append(given)
+        else:
+            values[option.name] = given
+    return values, rest
+
+
+def add_pytest_options(group: Any) -> None:
+    """The table as pytest options (``--harness-<name>``) in ``group``; values stay strings
+    and are checked by ``Settings.from_values`` exactly as on the command line."""
+    for option in OPTIONS:
+        kwargs: dict[str, Any] = {"dest": option.dest, "help": option.help}
+        if option.arity == "none":
+            kwargs.update(action="store_true", default=False)
+        else:
+            kwargs.update(metavar=option.metavar, default=[] if option.repeat else None)
+            if option.repeat:
+                kwargs["action"] = "append"
+            if option.arity == "optional":
+                kwargs.update(nargs="?", const=True)
+        group.addoption(option.plugin_flag, **kwargs)
+
+
+def values_from_config(config: Any) -> dict[str, Any]:
+    """The ``--harness-*`` values of a pytest invocation (plugin mode), keyed like ``scan``'s."""
+    values = {}
+    for option in OPTIONS:
+        value = config.getoption(option.dest)
+        if value not in (None, False, []):
+            values[option.name] = value
+    return values
+
+
+def strip_plugin_args(args: Sequence[str]) -> list[str]:
+    """``args`` without ``-p harness.plugin`` and ``--harness-*`` options (plugin mode,
+    ``PYTEST_ADDOPTS``): what the runtime's pytest gets must not name the harness."""
+    by_plugin_flag = {option.plugin_flag: option for option in OPTIONS}
+    result: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        flag, eq, _ = arg.partition("=")
+        option = by_plugin_flag.get(flag)
+        if option is not None:
+            takes_next = option.arity == "one" or (
+                option.arity == "optional" and i < len(args) and not args[i].startswith("-")
+            )
+            if not eq and takes_next:
+                i += 1
+            continue
+        if arg == "-p" and i < len(args) and args[i] == PLUGIN_NAME:
+            i += 1
+            continue
+        if arg in ("-p" + PLUGIN_NAME, "-p=" + PLUGIN_NAME):
+            continue
+        result.append(arg)
+    return result
+
+
+def _number(flag: str, value: str, *, minimum: float = 0) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise HarnessError(f"{flag} expects a number, not {value!r}") from None
+    if not number >= minimum:  # also rejects nan
+        raise HarnessError(f"{flag} expects a number >= {minimum:g}, not {value!r}")
+    return number
+
+
+def _workers(value: str | None) -> int:
+    """``-n``: a positive number, or ``auto`` (the CPUs this process may use)."""
+    if value in (None, ""):
+        return 1
+    if value == "auto":
+        if hasattr(os, "sched_getaffinity"):
+            return max(1, len(os.sched_getaffinity(0)))
+        return os.cpu_count() or 1
+    if not value.isdigit() or int(value) < 1:
+        raise HarnessError(f"-n expects a number of runtimes or 'auto', not {value!r}")
+    return int(value)
+
+
+def _paths(values: Iterable[str]) -> tuple[Path, ...]:
+    return tuple(Path(v) for v in values)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The harness options of one invocation, converted and checked."""
+
+    runtime: str = "node"
+    pyodide: str | None = None
+    dist_dir: Path | None = None
+    with_packages: tuple[str, ...] = ()
+    requirements: tuple[Path, ...] = ()
+    patches: bool = True
+    timeout: float | None = None  # None (or 0 given): no limit
+    coverage: CoverageSettings | None = None
+    workers: int = 1  # -n: runtimes side by side
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Settings:
+        """Check and convert ``scan``/``values_from_config`` output; bad input is a one-line
+        ``HarnessError`` naming the option as the user spells it."""
+        unknown = set(values) - {option.name for option in OPTIONS}
+        if unknown:
+            raise HarnessError(f"unknown harness option {sorted(unknown)[0]!r}")
+        timeout = values.get("timeout")
+        dist_dir = values.get("dist_dir")
+        return cls(
+            runtime=values.get("runtime") or "node",
+            pyodide=values.get("pyodide"),
+            dist_dir=Path(dist_dir) if dist_dir else None,
+            with_packages=tuple(values.get("with", ())),
+            requirements=_paths(values.get("requirements", ())),
+            patches=not values.get("no_patches", False),
+            timeout=(_number("--timeout", timeout) or None) if timeout not in (None, "") else None,
+            coverage=_coverage(values),
+            workers=_workers(values.get("workers")),
+        )
+
+
+def _coverage(values: Mapping[str, Any]) -> CoverageSettings | None:
+    """The ``--cov*`` values; None without ``--cov``."""
+    sources = values.get("cov") or []
+    if not sources:
+        return None
+    config_file = values.get("cov_config")
+    fail_under = values.get("cov_fail_under")
+    return CoverageSettings(
+        sources=tuple(s for s in sources if isinstance(s, str) and s),
+        reports=tuple(values.get("cov_report", ())),
+        branch=bool(values.get("cov_branch")),
+        config_file=Path(config_file) if config_file else None,
+        fail_under=_number("--cov-fail-under", fail_under) if fail_under not in (None, "") else None,
+    )
+
