@@ -124,10 +124,10 @@ def test_event_socket_and_command_poll(server) -> None:
     sock = _websocket(run, run.token)
     assert sock.recv(1000).startswith(b"HTTP/1.1 101")
     assert _websocket(run, run.token).recv(100).startswith(b"HTTP/1.1 409")  # one page only
-    sock.sendall(_frame(0x1, protocol.encode("done", exitstatus=0).encode()))
+    sock.sendall(_frame(0x1, protocol.encode(protocol.Done(type="done", exitstatus=0)).encode()))
     got = events.get(timeout=10)
     assert got is not None and got[1]["type"] == "done"
-    run.channel.push(protocol.encode("exit"))
+    run.channel.push(protocol.encode(protocol.Exit(type="exit")))
     status, _, body = get(run, f"/{run.token}/command")
     assert (status, json.loads(body)["type"]) == (200, "exit")
     sock.sendall(_frame(0x8, b""))

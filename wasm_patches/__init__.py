@@ -5,12 +5,9 @@ itself. ``apply_all()`` must run before ``import pytest``. Every patch first *pr
 defect and changes nothing where the runtime is already correct, so new Pyodide releases are
 left alone automatically.
 
-Adding a patch: write one module exposing ``NAME: str``, ``probe(**opts) -> dict[str, bool]``
-(True = defect present), ``apply(defects, **opts) -> None`` and optionally
-``verify(**opts) -> dict[str, bool]`` (re-probe with the patch active; defaults to
-``probe``), then append it to ``_registry()``. Every one of them is called with the keyword
-options of ``apply_all`` (today only ``nodefs_dirs``); take ``**_: object`` to ignore the
-ones a patch does not use.
+Adding a patch: write one module satisfying ``contract.Patch`` (``NAME``, ``probe``,
+``apply``, and optionally ``verify(**opts) -> dict[str, bool]``, a re-probe with the patch
+active that defaults to ``probe``), then append it to ``_registry()``.
 
 Importable on host CPython too: nothing here imports ``js``/``pyodide`` at import time.
 """
@@ -19,12 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
+
+from .contract import Patch, PatchResult
 
 __all__ = ["apply_all", "summary"]
 
 
-def _registry() -> list[ModuleType]:
+def _registry() -> list[Patch]:
     from . import (
         faulthandler_watchdog,
         fd_without_path,
@@ -33,19 +32,26 @@ def _registry() -> list[ModuleType]:
         umask_on_create,
     )
 
-    return [fd_without_path, umask_on_create, faulthandler_watchdog, sockets_listen, sqlite3_for_coverage]
+    modules: list[ModuleType] = [
+        fd_without_path,
+        umask_on_create,
+        faulthandler_watchdog,
+        sockets_listen,
+        sqlite3_for_coverage,
+    ]
+    return cast("list[Patch]", modules)
 
 
-def _run(mod: ModuleType, enabled: bool, opts: dict[str, Any]) -> dict[str, Any]:
+def _run(mod: Patch, enabled: bool, opts: dict[str, Any]) -> PatchResult:
     defects: dict[str, bool] = dict(mod.probe(**opts))
-    res: dict[str, Any] = {
-        "name": mod.NAME,
-        "enabled": enabled,
-        "defects": defects,
-        "applied": False,
-        "fixed": {k: not v for k, v in defects.items()},  # "works now" when nothing applied
-        "unpatchable": [],
-    }
+    res = PatchResult(
+        name=mod.NAME,
+        enabled=enabled,
+        defects=defects,
+        applied=False,
+        fixed={k: not v for k, v in defects.items()},  # "works now" when nothing applied
+        unpatchable=[],
+    )
     if enabled and any(defects.values()):
         try:
             mod.apply(defects, **opts)
@@ -56,15 +62,17 @@ def _run(mod: ModuleType, enabled: bool, opts: dict[str, Any]) -> dict[str, Any]
         res["applied"] = True
         res["fixed"] = {k: not still.get(k, False) for k in defects}
         res["unpatchable"] = [k for k, v in defects.items() if v and still.get(k, False)]
-    for extra in ("PROBED_ON", "INSTALLED"):
-        if hasattr(mod, extra):
-            res[extra.lower()] = list(getattr(mod, extra))
+    probed_on, installed = getattr(mod, "PROBED_ON", None), getattr(mod, "INSTALLED", None)
+    if probed_on is not None:
+        res["probed_on"] = list(probed_on)
+    if installed is not None:
+        res["installed"] = list(installed)
     return res
 
 
 def apply_all(
     enabled: bool = True, *, nodefs_dirs: Sequence[str] | None = None
-) -> list[dict[str, Any]]:
+) -> list[PatchResult]:
     """Probe every registered patch and apply it where its defect is present.
 
     `enabled=False` (``--no-patches``) only probes. `nodefs_dirs`: host-mounted (NODEFS)
@@ -75,22 +83,31 @@ def apply_all(
     ``INSTALLED``. A failing patch never raises: the run continues unpatched.
     """
     opts: dict[str, Any] = {"nodefs_dirs": list(nodefs_dirs) if nodefs_dirs else None}
-    results: list[dict[str, Any]] = []
+    results: list[PatchResult] = []
     for mod in _registry():
         try:
             results.append(_run(mod, enabled, opts))
         except Exception as e:  # noqa: BLE001 - a broken patch must not take the whole run down
             name = getattr(mod, "NAME", mod.__name__)
-            results.append({"name": name, "enabled": enabled, "defects": {}, "applied": False,
-                            "fixed": {}, "unpatchable": [], "error": f"{type(e).__name__}: {e}"})
+            results.append(
+                PatchResult(
+                    name=name,
+                    enabled=enabled,
+                    defects={},
+                    applied=False,
+                    fixed={},
+                    unpatchable=[],
+                    error=f"{type(e).__name__}: {e}",
+                )
+            )
     return results
 
 
-def _present(r: dict[str, Any]) -> list[str]:
+def _present(r: PatchResult) -> list[str]:
     return [k for k, v in r.get("defects", {}).items() if v]
 
 
-def _describe(r: dict[str, Any]) -> str:
+def _describe(r: PatchResult) -> str:
     txt = ", ".join(_present(r))
     if r.get("error"):
         return f"{r['name']} ({txt + '; ' if txt else ''}patch failed: {r['error']})"
@@ -99,7 +116,7 @@ def _describe(r: dict[str, Any]) -> str:
     return f"{r['name']} ({txt})"
 
 
-def summary(results: list[dict[str, Any]]) -> str:
+def summary(results: Sequence[PatchResult]) -> str:
     """One header line: ``patches: fd-without-path (fstat, ftruncate, ...)``,
     ``patches: none needed`` or, after ``apply_all(enabled=False)``,
     ``patches: disabled (--no-patches); defects present: ...``."""

@@ -23,7 +23,7 @@ def probe_version(settings: Settings) -> dict[str, Any]:
     try:
         runtime.start()
         ready = wait_ready(runtime)
-        runtime.send("exit")
+        runtime.exit()
         return ready | {"pyodide": boot.dist.version}
     finally:
         runtime.kill()

@@ -1,12 +1,12 @@
-"""The host-side controller: boots the runtimes, schedules the tests, replays what comes back.
+"""The host-side controller: the session's pytest hooks and its one main loop.
 
 Registered as a plugin on the host's pytest session (the role pytest-xdist's DSession
 plays): it stops local collection, and its ``pytest_runtestloop`` is the single main loop
-that takes events off the queue (one queue for every runtime), hands them to the
-replayer and tells each runtime what to run next (``harness.host.scheduler``). With ``-n N``
-there are N runtimes: every one collects, the first one's collection is replayed, and a
-runtime that dies is replaced while the others keep going. How the session ends
-(exit status 0-5) is decided by the same pytest machinery as natively: counters fed by the
+that takes events off the queue (one queue for every runtime) and dispatches each to one
+``_on_<type>`` method. Those hand reports to the ``Replayer`` (host hooks), tell the
+``LoadScheduler`` what finished and the runtimes what to run next, and ask the
+``RuntimePool`` to replace a runtime that died or timed out. How the session ends (exit
+status 0-5) is decided by the same pytest machinery as natively: counters fed by the
 replayed reports, or the exception the runtime's session ended with, raised again here.
 """
 
@@ -14,35 +14,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.host import limitations
-from harness.host.pytest_cache import write_value
-from harness.host.intake import EventQueue
 from harness.errors import HarnessError
+from harness.host import limitations
+from harness.host.intake import Eof, Incoming
+from harness.host.pool import PoolError, RuntimePool, Slot
+from harness.host.pytest_cache import write_value
+from harness.host.replay import Replayer
+from harness.host.scheduler import LoadScheduler
+from harness.inside import protocol
 from harness.options import Settings, strip_plugin_args
 from harness.provision.boot import boot_config
-from harness.host.replay import Replayer
-from harness.runtimes import runtime_class
-from harness.runtimes.base import (
-    BOOT_TIMEOUT,
-    BootConfig,
-    Runtime,
-    boot_failure,
-    fatal_headline,
-    strip_js_stack,
-    wait_all_ready,
-)
-from harness.host.scheduler import LoadScheduler
-
-# Events of a session's collection phase: replayed from the primary runtime only (every
-# runtime collects, natively pytest collects once).
-COLLECTION_EVENTS = ("session_start", "collectreport", "deselected")
-
+from harness.runtimes.base import BootConfig, boot_failure, fatal_headline, strip_js_stack
 
 
 def session_boot_config(config: pytest.Config, settings: Settings) -> BootConfig:
@@ -56,17 +44,13 @@ def session_boot_config(config: pytest.Config, settings: Settings) -> BootConfig
 
 
 @dataclass
-class Slot:
-    """One of the ``-n`` places a runtime runs in; after a crash a fresh runtime takes it."""
+class Ending:
+    """How the runtimes' sessions ended, as far as it differs from "ran to the end"."""
 
-    index: int
-    runtime: Runtime
-    restarts: int = 0
-    booting_since: float | None = None  # a replacement that has not said ``ready`` yet
-    collected: bool = False  # its session reached ``collection_finish``
-    collection: frozenset[str] | None = None  # what it collected, until checked against the primary
-    finished: bool = False  # its session ended, or it is gone for good
-    fatal: str = ""  # what a dying runtime said last (``error`` kind "fatal")
+    error: protocol.Error | None = None  # first non-fatal error: usage, internal, protocol
+    interrupted: protocol.Interrupted | None = None  # first ``interrupted`` event
+    collection_crash: str | None = None  # a runtime died before anything could be scheduled
+    crashes: list[str] = field(default_factory=list)  # runtime deaths no test can be blamed for
 
 
 class Controller:
@@ -77,67 +61,57 @@ class Controller:
         config: pytest.Config,
         settings: Settings,
         boot: BootConfig,
-        on_coverage: Callable[[dict[str, Any]], None] | None = None,
+        on_coverage: Callable[[protocol.CoverageEvent], None] | None = None,
     ) -> None:
         self.config = config
         self.on_coverage = on_coverage
         self.settings = settings
         self.boot = boot
-        self.events = EventQueue()
-        self.slots = [Slot(i, self._new_runtime(i, 0)) for i in range(settings.workers)]
-        self.primary = self.slots[0].runtime.worker_id  # whose collection is replayed
-        self.ready: dict[str, Any] = {}
+        self.pool = RuntimePool(settings.runtime, boot, settings.workers)
+        self.ready: protocol.Ready | None = None
         self.replayer: Replayer | None = None
         self.scheduler: LoadScheduler | None = None
-        self.ending: dict[str, Any] = {}  # first ``interrupted`` / ``error`` event, ...
-        self.unattributed_crashes: list[str] = []
+        self.ending = Ending()
         self.args = [
-            a for a in strip_plugin_args(config.invocation_params.args)
+            a
+            for a in strip_plugin_args(config.invocation_params.args)
             if a != "--cache-clear"  # the host cleared it already; the runtime never writes
         ]
-
-    def _new_runtime(self, index: int, restarts: int) -> Runtime:
-        worker_id = f"rt{index}" + (f".{restarts}" if restarts else "")
-        return runtime_class(self.settings.runtime)(self.boot, self.events, worker_id)
 
     # -- boot -------------------------------------------------------------------------
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """Boot before the terminal prints its header, so the header can describe the runtime."""
-        runtimes = [slot.runtime for slot in self.slots]
         try:
-            for runtime in runtimes:
-                runtime.start()
-            self.ready = wait_all_ready(runtimes)[self.primary]
+            self.ready = self.pool.start()
         except HarnessError as exc:
-            for runtime in runtimes:
-                runtime.kill()
             raise pytest.UsageError(str(exc)) from None
-        running = ".".join(str(self.ready.get("python", "")).split(".")[:2])
+        running = ".".join(self.ready["python"].split(".")[:2])
         if running != self.boot.dist.python_xy:
             # Lock metadata is not always right; the interpreter is. Wheels were resolved
             # for the lock's version, so a mismatch must stop the run, not confuse it.
-            for runtime in runtimes:
-                runtime.kill()
+            self.pool.kill()
             raise pytest.UsageError(
                 f"pyodide-lock.json says Python {self.boot.dist.python} but the runtime runs "
-                f"{self.ready.get('python')}; use a distribution whose lock file matches"
+                f"{self.ready['python']}; use a distribution whose lock file matches"
             )
 
     def pytest_report_header(self) -> list[str]:
         d = self.boot.dist
         r = self.ready
-        count = len(self.slots)
-        runtimes = f"{count} {self.settings.runtime} runtimes (-n {count})" if count > 1 else f"{self.settings.runtime} runtime"
+        if r is None:
+            return []
+        count = len(self.pool)
+        name = self.settings.runtime
+        runtimes = f"{count} {name} runtimes (-n {count})" if count > 1 else f"{name} runtime"
         return [
             f"harness: {runtimes}, Pyodide {d.version} "
-            f"(Python {r.get('python', d.python)}, {d.platform}, {d.arch}"
+            f"(Python {r['python']}, {d.platform}, {d.arch}"
             + (f", abi {d.abi_version}" if d.abi_version else "")
-            + f"), pytest {r.get('pytest', '?')} inside, ready in {r.get('boot_ms', 0) / 1000:.1f} s"
-            + (f" ({r['boot']} boot)" if r.get("boot") else ""),
-            f"harness: {r.get('patch_summary', 'patches: unknown')}",
-            *(f"harness: {note}" for note in r.get("notes", [])),
+            + f"), pytest {r['pytest']} inside, ready in {r['boot_ms'] / 1000:.1f} s ({r['boot']} boot)",
+            f"harness: {r['patch_summary']}",
+            *(f"harness: {note}" for note in r["notes"]),
         ]
 
     # -- the run ----------------------------------------------------------------------
@@ -152,114 +126,151 @@ class Controller:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
         self.replayer = Replayer(session)
-        for slot in self.slots:
-            slot.runtime.send("run", args=self.args)
+        for slot in self.pool:
+            slot.runtime.run(self.args)
         terminal = self.config.pluginmanager.get_plugin("terminalreporter")
         writer = terminal._tw if terminal is not None else None
-        while not all(slot.finished for slot in self.slots):
-            got = self.events.get(timeout=0.25)
-            if got is None:
-                self._check_clocks()
-                continue
-            worker, event = got
-            slot = next((s for s in self.slots if s.runtime.worker_id == worker), None)
-            if slot is None or slot.finished:
-                continue  # a replaced runtime's last words
-            self._on_event(slot, event)
-            if writer is not None and self.events.empty():
-                writer.flush()  # live even when stdout is a pipe (CI logs), batched in bursts
+        try:
+            while not self.pool.all_finished():
+                got = self.pool.events.get(timeout=0.25)
+                if got is None:
+                    self._check_clocks()
+                    continue
+                worker, event = got
+                slot = self.pool.slot_of(worker)
+                if slot is None or slot.finished:
+                    continue  # a replaced runtime's last words
+                self._dispatch(slot, event)
+                if writer is not None and self.pool.events.empty():
+                    writer.flush()  # live even when stdout is a pipe (CI logs), batched in bursts
+        except PoolError as exc:
+            raise pytest.exit.Exception(str(exc), returncode=3) from None
         self._end(session)
         return True
 
-    def _on_event(self, slot: Slot, event: dict[str, Any]) -> None:
-        assert self.replayer is not None
-        kind = event["type"]
-        worker = slot.runtime.worker_id
+    def _dispatch(self, slot: Slot, event: Incoming) -> None:
         if slot.booting_since is not None:
             self._replacement_booting(slot, event)
-        elif kind == "done":
-            slot.finished = True
-        elif kind == "eof":
-            self._lost(slot)
-        elif kind == "error" and event["kind"] == "fatal":
-            slot.fatal = event["message"]  # the end of the stream follows; report it then
-        elif kind in ("interrupted", "error"):
-            self.ending.setdefault(kind, event)
-        elif kind == "cache_set":
-            self._cache_set(event["key"], event["value"])
-        elif kind == "coverage":
-            if self.on_coverage is not None:
-                self.on_coverage(event)
-        elif kind == "collection_finish":
-            self._collected(slot, event)
-        elif kind in COLLECTION_EVENTS or (kind == "warning" and event["when"] != "runtest"):
-            if worker == self.primary:
-                self.replayer.handle(worker, event)
-        elif kind != "ready":
-            self.replayer.handle(worker, event)
-            if kind == "logfinish" and self.scheduler is not None:
-                self.scheduler.finished(worker, event["nodeid"])
-                if self.replayer.session.shouldfail or self.replayer.session.shouldstop:
-                    self.scheduler.stop()  # -x/--maxfail: no new tests, anywhere
-                self._top_up(slot)
+        else:
+            getattr(self, "_on_" + event["type"])(slot, event)
 
-    def _collected(self, slot: Slot, event: dict[str, Any]) -> None:
+    @property
+    def _replay(self) -> Replayer:
+        assert self.replayer is not None, "events arrive only during the run loop"
+        return self.replayer
+
+    def _on_ready(self, slot: Slot, event: protocol.Ready) -> None:
+        pass  # the first runtimes' ready was read at boot; replacements' in _replacement_booting
+
+    def _on_done(self, slot: Slot, event: protocol.Done) -> None:
+        slot.finished = True
+
+    def _on_eof(self, slot: Slot, event: Eof) -> None:
+        self._lost(slot)
+
+    def _on_error(self, slot: Slot, event: protocol.Error) -> None:
+        if event["kind"] == "fatal":
+            slot.fatal = event["message"]  # the end of the stream follows; report it then
+        elif self.ending.error is None:
+            self.ending.error = event
+
+    def _on_interrupted(self, slot: Slot, event: protocol.Interrupted) -> None:
+        if self.ending.interrupted is None:
+            self.ending.interrupted = event
+
+    def _on_cache_set(self, slot: Slot, event: protocol.CacheSet) -> None:
+        cache = getattr(self.config, "cache", None)
+        if cache is None or event["key"] == "cache/lastfailed":
+            return  # lastfailed: the host's own LFPlugin computes it from the replayed reports
+        write_value(cache, event["key"], event["value"])
+
+    def _on_coverage(self, slot: Slot, event: protocol.CoverageEvent) -> None:
+        if self.on_coverage is not None:
+            self.on_coverage(event)
+
+    # Collection is replayed from the primary runtime only (every runtime collects;
+    # natively pytest collects once).
+
+    def _on_session_start(self, slot: Slot, event: protocol.SessionStart) -> None:
+        pass  # the host session already started; the header was printed then
+
+    def _on_collectreport(self, slot: Slot, event: protocol.CollectReportEvent) -> None:
+        if slot.worker_id == self.pool.primary:
+            self._replay.on_collectreport(event)
+
+    def _on_deselected(self, slot: Slot, event: protocol.Deselected) -> None:
+        if slot.worker_id == self.pool.primary:
+            self._replay.on_deselected(event)
+
+    def _on_collection_finish(self, slot: Slot, event: protocol.CollectionFinish) -> None:
         """A runtime finished collecting: the primary's list is replayed and scheduled;
         every runtime must have collected the same tests (as pytest-xdist checks)."""
-        assert self.replayer is not None
         slot.collected = True
-        worker = slot.runtime.worker_id
-        if worker != self.primary:
+        if slot.worker_id != self.pool.primary:
             # Compared when the primary's list is known (a runtime may finish first).
             slot.collection = frozenset(event["nodeids"])
         else:
-            self.replayer.handle(worker, event)
-            self.scheduler = LoadScheduler(event["nodeids"], len(self.slots))
+            self._replay.on_collection_finish(event)
+            self.scheduler = LoadScheduler(event["nodeids"], len(self.pool))
         if self.scheduler is None:
             return
-        expected = {item.nodeid for item in self.replayer.session.items}
-        for other in self.slots if worker == self.primary else [slot]:
+        expected = {item.nodeid for item in self._replay.session.items}
+        for other in self.pool if slot.worker_id == self.pool.primary else [slot]:
             if other.collection is not None and other.collection != expected:
-                self.ending.setdefault(
-                    "error",
-                    {
-                        "kind": "collection",
-                        "message": f"runtime {other.runtime.worker_id} collected different tests than {self.primary}",
-                    },
-                )
+                if self.ending.error is None:
+                    self.ending.error = protocol.Error(
+                        type="error",
+                        kind="internal",
+                        message=f"runtime {other.worker_id} collected different tests than {self.pool.primary}",
+                    )
                 self.scheduler.stop()
             other.collection = None
             self._top_up(other)
+
+    def _on_warning(self, slot: Slot, event: protocol.WarningEvent) -> None:
+        if event["when"] != "runtest" and slot.worker_id != self.pool.primary:
+            return  # collection/config warnings: the primary's, once
+        self._replay.on_warning(slot.worker_id, event)
+
+    def _on_logstart(self, slot: Slot, event: protocol.LogStart) -> None:
+        self._replay.on_logstart(slot.worker_id, event)
+
+    def _on_logreport(self, slot: Slot, event: protocol.LogReport) -> None:
+        self._replay.on_logreport(slot.worker_id, event)
+
+    def _on_logfinish(self, slot: Slot, event: protocol.LogFinish) -> None:
+        self._replay.on_logfinish(slot.worker_id, event)
+        if self.scheduler is not None:
+            self.scheduler.finished(slot.worker_id, event["nodeid"])
+            if self._replay.session.shouldfail or self._replay.session.shouldstop:
+                self.scheduler.stop()  # -x/--maxfail: no new tests, anywhere
+            self._top_up(slot)
 
     def _top_up(self, slot: Slot) -> None:
         """Send ``slot`` more tests if it is about to run out, or ``shutdown`` if none are left."""
         if self.scheduler is None or not slot.collected or slot.finished or not slot.runtime.alive():
             return
-        chunk, last = self.scheduler.top_up(slot.runtime.worker_id)
+        chunk, last = self.scheduler.top_up(slot.worker_id)
         if chunk:
-            slot.runtime.send("schedule", nodeids=chunk)
+            slot.runtime.schedule(chunk)
         if last:
-            slot.runtime.send("shutdown")
+            slot.runtime.shutdown()
 
     # -- crashes, timeouts, restarts ---------------------------------------------------
 
     def _check_clocks(self) -> None:
         """Nothing arrived for a moment: enforce test time limits and replacement boots."""
-        assert self.replayer is not None
         now = time.monotonic()
-        for slot in self.slots:
-            if slot.booting_since is not None and now - slot.booting_since > BOOT_TIMEOUT:
-                raise pytest.exit.Exception(
-                    f"could not restart the runtime: it did not boot within {BOOT_TIMEOUT:.0f} s", returncode=3
-                )
-            running = self.replayer.running.get(slot.runtime.worker_id)
+        self.pool.check_boots(now)
+        for slot in self.pool:
+            running = self._replay.running.get(slot.worker_id)
             if slot.finished or running is None:
                 continue
             limit = running.timeout or self.settings.timeout
             if limit and now - running.since > limit:
                 slot.runtime.kill()
-                nodeid = self.replayer.fail_running(
-                    slot.runtime.worker_id,
+                nodeid = self._replay.fail_running(
+                    slot.worker_id,
                     f"timed out after {limit:g} s; the host stopped the runtime "
                     "(Pyodide cannot interrupt a running test) and restarted it",
                 )
@@ -267,74 +278,53 @@ class Controller:
 
     def _lost(self, slot: Slot) -> None:
         """The runtime's event stream ended without ``done``: blame the test it was running."""
-        assert self.replayer is not None
-        runtime = slot.runtime
-        description = runtime.exit_description()
+        description = slot.runtime.exit_description()
         cause = fatal_headline(slot.fatal) or description.splitlines()[0]
         details = "\n".join(filter(None, [description, strip_js_stack(slot.fatal)]))
-        running = self.replayer.running.get(runtime.worker_id)
+        running = self._replay.running.get(slot.worker_id)
         if running is None:
             where = "between tests" if slot.collected else "during collection"
-            self.unattributed_crashes.append(f"runtime exited unexpectedly {where}: {cause}")
-            if not self.replayer.collection_done:
+            crash = f"runtime exited unexpectedly {where}: {cause}"
+            self.ending.crashes.append(crash)
+            if not self._replay.collection_done:
                 # Nothing can be scheduled: the run ends here, for every runtime.
-                self.ending.setdefault("collection_crash", self.unattributed_crashes[-1])
-                for other in self.slots:
-                    other.runtime.kill()
-                    other.finished = True
-            self._replace(slot, self.unattributed_crashes[-1], None)
+                self.ending.collection_crash = self.ending.collection_crash or crash
+                for other in self.pool:
+                    self.pool.retire(other)
+            self._replace(slot, crash, None)
             return
-        self.replayer.fail_running(runtime.worker_id, f"runtime exited unexpectedly while running {running.nodeid}\n{details}")
-        self._replace(slot, f"runtime exited unexpectedly while running {running.nodeid}: {cause}", running.nodeid)
+        what = f"runtime exited unexpectedly while running {running.nodeid}"
+        self._replay.fail_running(slot.worker_id, f"{what}\n{details}")
+        self._replace(slot, f"{what}: {cause}", running.nodeid)
 
     def _replace(self, slot: Slot, summary: str, blamed: str | None) -> None:
-        """Put a fresh runtime in ``slot`` if tests are left for it, else retire the slot.
-
-        The new runtime gets a new worker id, so late events of the old one are ignored.
-        It boots while the other runtimes keep running; ``_replacement_booting`` picks up
-        its ``ready``.
-        """
-        assert self.replayer is not None
-        session = self.replayer.session
+        """Put a fresh runtime in ``slot`` if tests are left for it, else retire the slot."""
+        session = self._replay.session
         slot.runtime.kill()
         if self.scheduler is not None:
-            self.scheduler.lost(slot.runtime.worker_id, blamed)
+            self.scheduler.lost(slot.worker_id, blamed)
         resumable = (
             self.scheduler is not None
             and self.scheduler.pool
             and not session.shouldfail
             and not session.shouldstop
-            and "collection_crash" not in self.ending
+            and self.ending.collection_crash is None
         )
         if not resumable:
             self._note(summary)
-            slot.finished = True
+            self.pool.retire(slot)
             return
         self._note(f"{summary}; restarting the runtime")
-        slot.restarts += 1
-        slot.runtime = self._new_runtime(slot.index, slot.restarts)
-        slot.collected, slot.fatal = False, ""
-        slot.booting_since = time.monotonic()
-        try:
-            slot.runtime.start()
-        except HarnessError as exc:
-            raise pytest.exit.Exception(f"could not restart the runtime: {exc}", returncode=3) from None
+        self.pool.replace(slot)
 
-    def _replacement_booting(self, slot: Slot, event: dict[str, Any]) -> None:
+    def _replacement_booting(self, slot: Slot, event: Incoming) -> None:
         """Events of a replacement runtime before and at its ``ready``."""
         if event["type"] == "ready":
-            slot.booting_since = None
-            slot.runtime.booted()
-            slot.runtime.send("run", args=self.args)
+            self.pool.booted(slot)
+            slot.runtime.run(self.args)
         elif event["type"] in ("error", "eof"):
             reason = boot_failure(slot.runtime, event)
-            raise pytest.exit.Exception(f"could not restart the runtime: {reason}", returncode=3)
-
-    def _cache_set(self, key: str, value: object) -> None:
-        cache = getattr(self.config, "cache", None)
-        if cache is None or key == "cache/lastfailed":
-            return  # lastfailed: the host's own LFPlugin computes it from the replayed reports
-        write_value(cache, key, value)
+            raise PoolError(f"could not restart the runtime: {reason}")
 
     def _note(self, message: str) -> None:
         terminal = self.config.pluginmanager.get_plugin("terminalreporter")
@@ -343,20 +333,20 @@ class Controller:
 
     def _end(self, session: pytest.Session) -> None:
         """Raise what the runtimes' sessions ended with, so the host ends the same way."""
-        terminal = self.config.pluginmanager.get_plugin("terminalreporter")
-        error = self.ending.get("error")
-        if error and error["kind"] == "usage":
-            raise pytest.UsageError(error["message"])
-        if error:
+        ending = self.ending
+        if ending.error is not None and ending.error["kind"] == "usage":
+            raise pytest.UsageError(ending.error["message"])
+        if ending.error is not None:
+            terminal = self.config.pluginmanager.get_plugin("terminalreporter")
             if terminal is not None:
-                for line in str(error["message"]).splitlines():
+                for line in ending.error["message"].splitlines():
                     terminal.write_line(f"INTERNALERROR> {line}")
-            raise pytest.exit.Exception(f"{error['kind']} error inside the runtime", returncode=3)
-        if "collection_crash" in self.ending:
-            raise session.Interrupted(self.ending["collection_crash"])
-        if self.unattributed_crashes and not session.shouldfail:
-            raise session.Failed(self.unattributed_crashes[-1])
-        interrupted = self.ending.get("interrupted")
+            raise pytest.exit.Exception(f"{ending.error['kind']} error inside the runtime", returncode=3)
+        if ending.collection_crash is not None:
+            raise session.Interrupted(ending.collection_crash)
+        if ending.crashes and not session.shouldfail:
+            raise session.Failed(ending.crashes[-1])
+        interrupted = ending.interrupted
         if interrupted and interrupted["kind"] == "exit":
             raise pytest.exit.Exception(interrupted["message"], returncode=interrupted["returncode"])
         if session.shouldfail:
@@ -380,12 +370,8 @@ class Controller:
     # -- teardown ---------------------------------------------------------------------
 
     def pytest_sessionfinish(self) -> None:
-        for slot in self.slots:
-            if slot.runtime.alive():
-                slot.runtime.send("exit")
-            slot.runtime.kill()
+        self.pool.exit()
 
     def pytest_unconfigure(self) -> None:
-        for slot in self.slots:
-            slot.runtime.kill()
+        self.pool.kill()
         self.boot.cleanup()

@@ -15,11 +15,19 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import IO, Any
+from typing import IO, Literal, TypedDict
 
 from harness.inside import protocol
 
-EOF: dict[str, Any] = {"type": "eof"}
+
+class Eof(TypedDict):
+    """Not on the wire: the host's mark that a runtime's event stream ended."""
+
+    type: Literal["eof"]
+
+
+EOF = Eof(type="eof")
+Incoming = protocol.Event | Eof
 
 # Decoded events waiting for the main loop, at most (a few MB; a normal run holds one or two).
 BACKLOG = 500
@@ -29,13 +37,13 @@ class EventQueue:
     """Every runtime's events, in arrival order, tagged with the worker they came from."""
 
     def __init__(self, backlog: int = BACKLOG) -> None:
-        self._queue: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue(backlog)
+        self._queue: queue.Queue[tuple[str, Incoming]] = queue.Queue(backlog)
 
-    def put(self, worker_id: str, message: dict[str, Any]) -> None:
+    def put(self, worker_id: str, message: Incoming) -> None:
         """Enqueue; blocks a reader thread while the queue is full (back-pressure)."""
         self._queue.put((worker_id, message))
 
-    def get(self, timeout: float | None = None) -> tuple[str, dict[str, Any]] | None:
+    def get(self, timeout: float | None = None) -> tuple[str, Incoming] | None:
         """The next event, or None if nothing arrived within ``timeout`` seconds."""
         try:
             return self._queue.get(timeout=timeout)
@@ -52,13 +60,18 @@ class EventQueue:
         def pump() -> None:
             with stream:
                 for line in stream:
-                    try:
-                        message = protocol.decode(line)
-                    except protocol.ProtocolError as exc:
-                        message = {"type": "error", "kind": "protocol", "message": str(exc)}
-                    self.put(worker_id, message)
+                    self.put(worker_id, decode_or_error(line))
             self.put(worker_id, EOF)
 
         thread = threading.Thread(target=pump, name=f"harness-events-{worker_id}", daemon=True)
         thread.start()
         return thread
+
+
+def decode_or_error(line: bytes | str) -> protocol.Event:
+    """The event on ``line``, or an ``error`` event of kind "protocol" saying what is wrong
+    with it (a receiver never raises: the main loop decides)."""
+    try:
+        return protocol.decode_event(line)
+    except protocol.ProtocolError as exc:
+        return protocol.Error(type="error", kind="protocol", message=str(exc))

@@ -12,10 +12,8 @@ Nothing else is kept per test: what ran where and what is left is the scheduler'
 
 from __future__ import annotations
 
-import importlib
 import sys
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,40 +21,8 @@ import pytest
 
 from harness.host import limitations
 from harness.host.items import ItemRegistry
-
-_fallback_categories: dict[tuple[str, str], type[Warning]] = {}
-
-
-def warning_category(module: str, name: str) -> type[Warning]:
-    """The warning class by name; a same-named stand-in if the host cannot import it."""
-    try:
-        obj: Any = importlib.import_module(module)
-        for part in name.split("."):
-            obj = getattr(obj, part)
-        if isinstance(obj, type) and issubclass(obj, Warning):
-            return obj
-    except Exception:  # the category may live in code only the runtime can import
-        pass
-    key = (module, name)
-    if key not in _fallback_categories:
-        _fallback_categories[key] = type(name.rpartition(".")[2], (UserWarning,), {"__module__": module})
-    return _fallback_categories[key]
-
-
-def rebuild_warning(data: dict[str, Any]) -> warnings.WarningMessage:
-    category = warning_category(data["category_module"], data["category_name"])
-    return warnings.WarningMessage(
-        message=category(data["message"]),
-        category=category,
-        filename=data["filename"],
-        lineno=data["lineno"],
-        line=data.get("line"),
-    )
-
-
-def _location(value: list[Any] | None) -> tuple[Any, ...] | None:
-    return tuple(value) if value is not None else None
-
+from harness.inside import protocol
+from harness.inside.protocol import location_in
 
 @dataclass
 class Running:
@@ -112,23 +78,18 @@ class Replayer:
         item = self.items.known(nodeid)
         return item.nodeid if item is not None else nodeid
 
-    def handle(self, worker: str, event: dict[str, Any]) -> None:
-        """Dispatch one event of runtime ``worker`` to the hooks pytest would have called
-        natively. (Which runtime's collection to replay is the controller's choice.)"""
-        getattr(self, "on_" + event["type"])(worker, event)
+    # Each ``on_*`` calls the hooks pytest would have called natively for one event.
+    # (Which runtime's collection to replay is the controller's choice.)
 
-    def on_session_start(self, worker: str, event: dict[str, Any]) -> None:
-        pass  # the host session already started; the header was printed then
-
-    def on_collectreport(self, worker: str, event: dict[str, Any]) -> None:
+    def on_collectreport(self, event: protocol.CollectReportEvent) -> None:
         report = self._report(event["report"])
-        report.result = [self.items.get(i["nodeid"], i["location"], i.get("chain")) for i in event["items"]]
+        report.result = [self.items.get(i["nodeid"], i["location"], i["chain"]) for i in event["items"]]
         self.hook.pytest_collectreport(report=report)
 
-    def on_deselected(self, worker: str, event: dict[str, Any]) -> None:
+    def on_deselected(self, event: protocol.Deselected) -> None:
         self.hook.pytest_deselected(items=[self.items.get(n) for n in event["nodeids"]])
 
-    def on_collection_finish(self, worker: str, event: dict[str, Any]) -> None:
+    def on_collection_finish(self, event: protocol.CollectionFinish) -> None:
         lines = []
         lfplugin = self.config.pluginmanager.get_plugin("lfplugin")
         for line in event["lines"]:
@@ -143,12 +104,12 @@ class Replayer:
         self.collection_done = True
         self.hook.pytest_collection_finish(session=self.session)
 
-    def on_logstart(self, worker: str, event: dict[str, Any]) -> None:
-        location = _location(event["location"])
-        self.running[worker] = Running(self._nodeid(event["nodeid"]), location, event.get("timeout"))
+    def on_logstart(self, worker: str, event: protocol.LogStart) -> None:
+        location = location_in(event["location"])
+        self.running[worker] = Running(self._nodeid(event["nodeid"]), location, event["timeout"])
         self.hook.pytest_runtest_logstart(nodeid=event["nodeid"], location=location)
 
-    def on_logreport(self, worker: str, event: dict[str, Any]) -> None:
+    def on_logreport(self, worker: str, event: protocol.LogReport) -> None:
         report = self._report(event["report"])
         running = self.running.get(worker)
         if running is not None:
@@ -165,17 +126,17 @@ class Replayer:
             report.sections.append(("WebAssembly limitation", hint))
             self.limitation_hints[report.nodeid] = hint
 
-    def on_logfinish(self, worker: str, event: dict[str, Any]) -> None:
+    def on_logfinish(self, worker: str, event: protocol.LogFinish) -> None:
         self.running.pop(worker, None)
-        self.hook.pytest_runtest_logfinish(nodeid=event["nodeid"], location=_location(event["location"]))
+        self.hook.pytest_runtest_logfinish(nodeid=event["nodeid"], location=location_in(event["location"]))
 
-    def on_warning(self, worker: str, event: dict[str, Any]) -> None:
+    def on_warning(self, worker: str, event: protocol.WarningEvent) -> None:
         self.hook.pytest_warning_recorded.call_historic(  # historic, as pytest calls it
             kwargs=dict(
-                warning_message=rebuild_warning(event["warning"]),
+                warning_message=protocol.warning_in(event["warning"]),
                 when=event["when"],
                 nodeid=event["nodeid"],
-                location=_location(event["location"]),
+                location=location_in(event["location"]),
             )
         )
 
@@ -204,6 +165,6 @@ class Replayer:
         )
         self._explain(report)
         self.hook.pytest_runtest_logreport(report=report)
-        location = list(running.location) if running.location else None
-        self.on_logfinish(worker, {"nodeid": running.nodeid, "location": location})
+        location = protocol.location_out(running.location)
+        self.on_logfinish(worker, protocol.LogFinish(type="logfinish", nodeid=running.nodeid, location=location))
         return running.nodeid

@@ -1,108 +1,385 @@
-"""The event protocol between a runtime and the host: one JSON object per line, versioned.
+"""The protocol between a runtime and the host: one JSON object per line, typed, versioned.
 
-This module is the single written-down schema. It is stdlib-only because it is also copied
-into the runtime, where the in-runtime plugin produces the events. ``docs/protocol.md``
-explains the design; the field lists below are authoritative.
+This module is the schema: one ``TypedDict`` per event (runtime → host) and per command
+(host → runtime), the encoder and decoder, and the codecs for values that need one
+(warnings, locations), each half beside the other. It ships into the runtime (stdlib
+only), where ``harness.inside.reporter`` produces the events, and the host imports the
+same file. ``docs/protocol.md`` explains the design; its message tables are generated
+from this module (``python -m harness.inside.protocol``) and a test fails when they drift.
 
-Every message carries ``"v": VERSION`` and ``"type"``. A host refuses a message whose major
+Every message carries ``"v": VERSION`` and ``"type"``. A receiver refuses a message whose
 version differs, so a runtime built from another harness release fails loudly instead of
-being misread.
-
-Runtime → host (events)
------------------------
-``ready``            boot finished: ``pyodide``, ``python``, ``platform``, ``pytest``,
-                     ``patches`` (list of patch results), ``patch_summary`` (one line),
-                     ``notes`` (list of header lines), ``boot_ms``.
-``session_start``    the runtime's pytest session started.
-``collectreport``    ``report``: pytest_report_to_serializable(CollectReport);
-                     ``items``: [{"nodeid", "location"}] the collected test items it holds
-                     (pytest serializes ``result`` as None; the host rebuilds it from these).
-``deselected``       ``nodeids``: items removed by -k/-m/--lf/... in the runtime.
-``collection_finish````nodeids``: the final, ordered test list; ``lines``: lines other
-                     plugins would print after collection (``run-last-failure: ...``).
-``logstart``         ``nodeid``, ``location``, ``timeout`` (seconds from a ``timeout``
-                     marker, or null): a test begins.
-``logreport``        ``report``: pytest_report_to_serializable(TestReport).
-``logfinish``        ``nodeid``, ``location``: a test ended (all phases reported).
-``warning``          ``warning``: {message, category_module, category_name, filename,
-                     lineno, line}; ``when``, ``nodeid``, ``location``.
-``coverage``         what coverage.py measured since the previous ``coverage`` event (sent
-                     before ``collection_finish``, each ``logfinish`` and ``done`` when there
-                     is news; only with a ``coverage`` boot option): ``context`` (static
-                     context or null), ``branch`` (arcs rather than lines), and where non-empty ``lines`` {file: [line...]} or
-                     ``arcs`` {file: [[from, to]...]}, ``file_tracers`` {file: plugin},
-                     ``touched`` {plugin or "": [file...]} (files that never ran).
-``cache_set``        ``key``, ``value``: a ``config.cache.set`` the host must persist
-                     (only the host writes ``.pytest_cache``).
-``interrupted``      ``kind`` ("interrupted", "failed" or "exit"), ``message``,
-                     ``returncode``: the session ended early (collection errors,
-                     ``pytest.exit``, KeyboardInterrupt).
-``error``            ``kind`` ("usage", "internal" or "fatal"), ``message``: the runtime's
-                     pytest ended with a usage error / INTERNALERROR, or the runtime itself
-                     is going down (boot failed, ``os._exit``, wasm trap); for "fatal" the
-                     end of the stream follows.
-``done``             ``exitstatus``: pytest returned; the runtime waits for a command.
-
-Host → runtime (commands)
--------------------------
-``run``              ``args``: pytest arguments: run one pytest session, answer ``done``.
-                     After ``collection_finish`` the session runs only what the host then
-                     schedules (it collects everything, so node ids and fixtures are as
-                     in a full run):
-``schedule``         ``nodeids``: collected tests this runtime runs next, in this order.
-``shutdown``         no more tests will be scheduled: finish the queued ones and end.
-``exit``             leave the command loop; the runtime process ends.
+being misread. Adding a field is compatible (receivers ignore unknown fields); renaming or
+removing one, or changing its meaning, bumps ``VERSION``.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
-from typing import Any
+import sys
+import warnings
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
+if TYPE_CHECKING:
+    from wasm_patches.contract import PatchResult
+
+# 2: ``run`` lost ``only``; the host schedules tests with ``schedule``/``shutdown``.
 VERSION = 2
 
-EVENT_TYPES = frozenset(
-    {
-        "ready",
-        "session_start",
-        "collectreport",
-        "deselected",
-        "collection_finish",
-        "logstart",
-        "logreport",
-        "logfinish",
-        "warning",
-        "coverage",
-        "cache_set",
-        "interrupted",
-        "error",
-        "done",
-    }
+Location = list[Any]  # [path, lineno or None, domain]: pytest's location tuple as JSON
+
+
+# -- runtime → host (events) ---------------------------------------------------------
+
+
+class Ready(TypedDict):
+    """Boot finished; the runtime waits for ``run``."""
+
+    type: Literal["ready"]
+    pyodide: str  # the version the boot document named
+    python: str  # the interpreter's own version (the lock file's may be wrong)
+    platform: str
+    pytest: str
+    patches: list[PatchResult]  # one per runtime patch (wasm_patches.contract)
+    patch_summary: str  # one line for the header
+    notes: list[str]  # further header lines
+    boot_ms: int  # from process/page start to ready
+    boot: str  # "cold" or "snapshot"
+
+
+class SessionStart(TypedDict):
+    """The runtime's pytest session started."""
+
+    type: Literal["session_start"]
+
+
+class CollectedItem(TypedDict):
+    """A test item a collect report holds (pytest serializes ``result`` as null)."""
+
+    nodeid: str
+    location: Location | None
+    chain: list[list[str]]  # [class name, name] from the top collector down, for --collect-only
+
+
+class CollectReportEvent(TypedDict):
+    """``pytest_collectreport``."""
+
+    type: Literal["collectreport"]
+    report: dict[str, Any]  # pytest_report_to_serializable(CollectReport)
+    items: list[CollectedItem]
+
+
+class Deselected(TypedDict):
+    """Items removed by -k/-m/--lf/... in the runtime."""
+
+    type: Literal["deselected"]
+    nodeids: list[str]
+
+
+class CollectionFinish(TypedDict):
+    """Collection ended: the final ordered test list; tests now wait for ``schedule``."""
+
+    type: Literal["collection_finish"]
+    nodeids: list[str]
+    lines: list[str]  # what lf/nf/stepwise print after "collected N items"
+
+
+class LogStart(TypedDict):
+    """A test begins."""
+
+    type: Literal["logstart"]
+    nodeid: str
+    location: Location | None
+    timeout: float | None  # seconds from a timeout marker
+
+
+class LogReport(TypedDict):
+    """``pytest_runtest_logreport`` (also subtest reports)."""
+
+    type: Literal["logreport"]
+    report: dict[str, Any]  # pytest_report_to_serializable(TestReport)
+
+
+class LogFinish(TypedDict):
+    """A test ended (all its phases reported)."""
+
+    type: Literal["logfinish"]
+    nodeid: str
+    location: Location | None
+
+
+class WarningData(TypedDict):
+    """A ``warnings.WarningMessage`` as data; the category travels by name."""
+
+    message: str
+    category_module: str
+    category_name: str
+    filename: str
+    lineno: int
+    line: str | None
+
+
+class WarningEvent(TypedDict):
+    """``pytest_warning_recorded``."""
+
+    type: Literal["warning"]
+    warning: WarningData
+    when: str
+    nodeid: str
+    location: Location | None
+
+
+class CoverageEvent(TypedDict, total=False):
+    """What coverage.py measured since the previous ``coverage`` event (only with ``--cov``;
+    sent before ``collection_finish``, each ``logfinish`` and ``done`` when there is news).
+    ``lines``/``arcs``/``file_tracers``/``touched`` are present only when non-empty."""
+
+    type: Literal["coverage"]
+    context: str | None  # static context
+    branch: bool  # arcs rather than lines
+    lines: dict[str, list[int]]
+    arcs: dict[str, list[list[int]]]
+    file_tracers: dict[str, str]
+    touched: dict[str, list[str]]  # plugin or "" -> files that never ran
+
+
+class CacheSet(TypedDict):
+    """A ``config.cache.set`` the host persists (only the host writes ``.pytest_cache``)."""
+
+    type: Literal["cache_set"]
+    key: str
+    value: Any
+
+
+class Interrupted(TypedDict):
+    """The session ended early (collection errors, ``pytest.exit``, KeyboardInterrupt)."""
+
+    type: Literal["interrupted"]
+    kind: Literal["interrupted", "failed", "exit"]
+    message: str
+    returncode: int | None
+
+
+class Error(TypedDict):
+    """pytest ended with a usage error / INTERNALERROR ("usage", "internal"), or the runtime
+    itself is going down ("fatal": boot failed, ``os._exit``, wasm trap; the end of the
+    stream follows). The host adds "protocol" for a line it cannot decode."""
+
+    type: Literal["error"]
+    kind: Literal["usage", "internal", "fatal", "protocol"]
+    message: str
+
+
+class Done(TypedDict):
+    """pytest returned; the runtime waits for the next command."""
+
+    type: Literal["done"]
+    exitstatus: int
+
+
+Event = (
+    Ready
+    | SessionStart
+    | CollectReportEvent
+    | Deselected
+    | CollectionFinish
+    | LogStart
+    | LogReport
+    | LogFinish
+    | WarningEvent
+    | CoverageEvent
+    | CacheSet
+    | Interrupted
+    | Error
+    | Done
 )
-COMMAND_TYPES = frozenset({"run", "schedule", "shutdown", "exit"})
+
+
+# -- host → runtime (commands) -------------------------------------------------------
+
+
+class Run(TypedDict):
+    """Run one pytest session with these arguments, answer ``done``. After
+    ``collection_finish`` it runs only what the host schedules (it collects everything,
+    so node ids and fixtures are as in a full run)."""
+
+    type: Literal["run"]
+    args: list[str]
+
+
+class Schedule(TypedDict):
+    """Collected tests this runtime runs next, in this order."""
+
+    type: Literal["schedule"]
+    nodeids: list[str]
+
+
+class Shutdown(TypedDict):
+    """No more tests will be scheduled: finish the queued ones and end the session."""
+
+    type: Literal["shutdown"]
+
+
+class Exit(TypedDict):
+    """Leave the command loop; the runtime process ends."""
+
+    type: Literal["exit"]
+
+
+Command = Run | Schedule | Shutdown | Exit
+
+EVENTS: dict[str, type] = {
+    "ready": Ready,
+    "session_start": SessionStart,
+    "collectreport": CollectReportEvent,
+    "deselected": Deselected,
+    "collection_finish": CollectionFinish,
+    "logstart": LogStart,
+    "logreport": LogReport,
+    "logfinish": LogFinish,
+    "warning": WarningEvent,
+    "coverage": CoverageEvent,
+    "cache_set": CacheSet,
+    "interrupted": Interrupted,
+    "error": Error,
+    "done": Done,
+}
+COMMANDS: dict[str, type] = {"run": Run, "schedule": Schedule, "shutdown": Shutdown, "exit": Exit}
+EVENT_TYPES = frozenset(EVENTS)
+COMMAND_TYPES = frozenset(COMMANDS)
+# Keys each message must carry (checked on decode: a cheap set comparison per line).
+_REQUIRED = {name: frozenset(cls.__required_keys__) for name, cls in {**EVENTS, **COMMANDS}.items()}
 
 
 class ProtocolError(Exception):
     """A line that is not a message of this protocol version."""
 
 
-def encode(type_: str, **fields: Any) -> str:
+def encode(message: Event | Command) -> str:
     """One message as a single JSON line (no trailing newline).
 
     Values JSON cannot hold (an object a test put in ``user_properties``) travel as repr.
     """
-    message = {"v": VERSION, "type": type_, **fields}
-    return json.dumps(message, separators=(",", ":"), default=repr)
+    return json.dumps({"v": VERSION, **message}, separators=(",", ":"), default=repr)
 
 
-def decode(line: str | bytes, allowed: frozenset[str] = EVENT_TYPES) -> dict[str, Any]:
-    """Parse and check one line; raise ProtocolError rather than guess."""
+def _decode(line: str | bytes, allowed: frozenset[str]) -> dict[str, Any]:
     try:
         message = json.loads(line)
     except ValueError as exc:
         raise ProtocolError(f"not JSON: {line[:200]!r}") from exc
     if not isinstance(message, dict) or message.get("v") != VERSION:
         raise ProtocolError(f"unsupported protocol message: {str(line)[:200]}")
-    if message.get("type") not in allowed:
-        raise ProtocolError(f"unknown message type {message.get('type')!r}")
+    kind = message.get("type")
+    if kind not in allowed:
+        raise ProtocolError(f"unknown message type {kind!r}")
+    missing = _REQUIRED[kind] - message.keys()
+    if missing:
+        raise ProtocolError(f"{kind} message without {', '.join(sorted(missing))}")
     return message
+
+
+def decode_event(line: str | bytes) -> Event:
+    """Parse and check one runtime → host line; raise ProtocolError rather than guess."""
+    return _decode(line, EVENT_TYPES)  # type: ignore[return-value]
+
+
+def decode_command(line: str | bytes) -> Command:
+    """Parse and check one host → runtime line; raise ProtocolError rather than guess."""
+    return _decode(line, COMMAND_TYPES)  # type: ignore[return-value]
+
+
+# -- codecs for values JSON cannot carry as they are ------------------------------------
+
+
+def location_out(location: Any) -> Location | None:
+    """pytest's location tuple as JSON."""
+    return list(location) if location is not None else None
+
+
+def location_in(value: Location | None) -> tuple[Any, ...] | None:
+    """JSON back to the tuple pytest's reporters expect."""
+    return tuple(value) if value is not None else None
+
+
+def warning_out(message: Any) -> WarningData:
+    """A ``warnings.WarningMessage`` as data (the category travels by name)."""
+    category = message.category
+    return WarningData(
+        message=str(message.message),
+        category_module=category.__module__,
+        category_name=category.__qualname__,
+        filename=str(message.filename),
+        lineno=message.lineno,
+        line=message.line,
+    )
+
+
+_fallback_categories: dict[tuple[str, str], type[Warning]] = {}
+
+
+def warning_category(module: str, name: str) -> type[Warning]:
+    """The warning class by name; a same-named stand-in if this side cannot import it (a
+    category defined in code only the runtime has), so summaries still name it."""
+    try:
+        obj: Any = importlib.import_module(module)
+        for part in name.split("."):
+            obj = getattr(obj, part)
+        if isinstance(obj, type) and issubclass(obj, Warning):
+            return obj
+    except Exception:  # noqa: BLE001 - any import failure means: use the stand-in
+        pass
+    key = (module, name)
+    if key not in _fallback_categories:
+        _fallback_categories[key] = type(name.rpartition(".")[2], (UserWarning,), {"__module__": module})
+    return _fallback_categories[key]
+
+
+def warning_in(data: WarningData) -> warnings.WarningMessage:
+    """``warning_out``'s data back to a ``warnings.WarningMessage``."""
+    category = warning_category(data["category_module"], data["category_name"])
+    return warnings.WarningMessage(
+        message=category(data["message"]),
+        category=category,
+        filename=data["filename"],
+        lineno=data["lineno"],
+        line=data.get("line"),
+    )
+
+
+# -- documentation -------------------------------------------------------------------
+
+
+def _type_name(annotation: Any) -> str:
+    """An annotation as written (they are strings or forward references here), without
+    the ``|`` a Markdown table would split on."""
+    text = getattr(annotation, "__forward_arg__", annotation)
+    return str(text).replace(" | ", " or ")
+
+
+def _row(name: str, cls: Any) -> str:
+    fields = ", ".join(
+        f"`{field}`" + ("" if field in cls.__required_keys__ else "?") + f": {_type_name(annotation)}"
+        for field, annotation in cls.__annotations__.items()
+        if field != "type"
+    )
+    doc = " ".join((cls.__doc__ or "").split()).replace("``", "`")
+    return f"| `{name}` | {fields or '—'} | {doc} |"
+
+
+def markdown() -> str:
+    """The message tables of ``docs/protocol.md`` (between its generated-block markers)."""
+    lines = [f"Protocol version: **{VERSION}**.", ""]
+    for title, table in (("Events (runtime → host)", EVENTS), ("Commands (host → runtime)", COMMANDS)):
+        lines += [f"### {title}", "", "| type | fields | meaning |", "|---|---|---|"]
+        lines += [_row(name, cls) for name, cls in table.items()]
+        lines.append("")
+    lines += ["### Nested values", "", "| name | fields | meaning |", "|---|---|---|"]
+    lines += [_row(cls.__name__, cls) for cls in (CollectedItem, WarningData)]
+    lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(markdown())

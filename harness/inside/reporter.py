@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import collections
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any, cast
 
 import pytest
 
@@ -25,23 +26,6 @@ Recv = Callable[[], "str | None"]
 _CACHE_PLUGINS = ("lfplugin", "nfplugin", "stepwiseplugin")
 
 
-def _location(location: Any) -> list[Any] | None:
-    return list(location) if location is not None else None
-
-
-def serialize_warning(message: Any) -> dict[str, Any]:
-    """A ``warnings.WarningMessage`` as plain data (the category travels by name)."""
-    category = message.category
-    return {
-        "message": str(message.message),
-        "category_module": category.__module__,
-        "category_name": category.__qualname__,
-        "filename": str(message.filename),
-        "lineno": message.lineno,
-        "line": message.line,
-    }
-
-
 class EventPlugin:
     """Emits one protocol event per pytest hook the host needs to replay."""
 
@@ -52,14 +36,14 @@ class EventPlugin:
         self._timeout: float | None = None
         self.config: pytest.Config | None = None
 
-    def emit(self, type_: str, **fields: Any) -> None:
-        self._send(protocol.encode(type_, **fields))
+    def emit(self, event: protocol.Event) -> None:
+        self._send(protocol.encode(event))
 
     def emit_coverage(self, fields: dict[str, Any] | None) -> None:
         """Coverage measured since the last event, if any (sent before the event that
         marks the progress it belongs to, so a crash right after loses nothing)."""
         if fields is not None:
-            self.emit("coverage", **fields)
+            self.emit(cast(protocol.CoverageEvent, {"type": "coverage", **fields}))
 
     def _serialize(self, report: Any) -> dict[str, Any]:
         """pytest's own serialization; a report pytest cannot serialize (a subtest whose
@@ -68,7 +52,7 @@ class EventPlugin:
         assert self.config is not None
         hook = self.config.hook.pytest_report_to_serializable
         try:
-            return hook(config=self.config, report=report)
+            return cast("dict[str, Any]", hook(config=self.config, report=report))
         except Exception:
             if not isinstance(report, pytest.TestReport):
                 raise
@@ -83,7 +67,7 @@ class EventPlugin:
                 duration=report.duration,
                 user_properties=[(str(k), repr(v)) for k, v in report.user_properties],
             )
-            return hook(config=self.config, report=plain)
+            return cast("dict[str, Any]", hook(config=self.config, report=plain))
 
     # -- configuration ---------------------------------------------------------------
 
@@ -103,7 +87,7 @@ class EventPlugin:
         )
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            from _pytest.terminal import TerminalWriter
+            from _pytest._io import TerminalWriter
 
             reporter._tw = TerminalWriter(open(os.devnull, "w", encoding="utf-8"))
         cache = getattr(config, "cache", None)
@@ -120,7 +104,7 @@ class EventPlugin:
 
         def set_(key: str, value: object) -> None:
             overlay[key] = value
-            self.emit("cache_set", key=key, value=value)
+            self.emit(protocol.CacheSet(type="cache_set", key=key, value=value))
 
         def get(key: str, default: Any) -> Any:
             return overlay[key] if key in overlay else original_get(key, default)
@@ -131,31 +115,32 @@ class EventPlugin:
     # -- session and collection -------------------------------------------------------
 
     def pytest_sessionstart(self) -> None:
-        self.emit("session_start")
+        self.emit(protocol.SessionStart(type="session_start"))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         items = [
-            {
-                "nodeid": x.nodeid,
-                "location": _location(x.location),
-                # (class name, name) from the top collector down to the item, for --collect-only
-                "chain": [[type(node).__name__, node.name] for node in x.listchain()[1:]],
-            }
+            protocol.CollectedItem(
+                nodeid=x.nodeid,
+                location=protocol.location_out(x.location),
+                chain=[[type(node).__name__, node.name] for node in x.listchain()[1:]],
+            )
             for x in report.result
             if isinstance(x, pytest.Item)
         ]
-        self.emit("collectreport", report=self._serialize(report), items=items)
+        self.emit(protocol.CollectReportEvent(type="collectreport", report=self._serialize(report), items=items))
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
-        self.emit("deselected", nodeids=[item.nodeid for item in items])
+        self.emit(protocol.Deselected(type="deselected", nodeids=[item.nodeid for item in items]))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if self._coverage is not None:
             self.emit_coverage(self._coverage.flush())  # module-level lines run at import
         self.emit(
-            "collection_finish",
-            nodeids=[item.nodeid for item in session.items],
-            lines=self._cache_plugin_lines(session),
+            protocol.CollectionFinish(
+                type="collection_finish",
+                nodeids=[item.nodeid for item in session.items],
+                lines=self._cache_plugin_lines(session),
+            )
         )
 
     def _cache_plugin_lines(self, session: pytest.Session) -> list[str]:
@@ -169,7 +154,7 @@ class EventPlugin:
                 if isinstance(result, str):
                     lines.append(result)
                 elif result:
-                    lines.extend(result)
+                    lines.extend(cast("list[str]", result))
         return lines
 
     # -- tests ------------------------------------------------------------------------
@@ -212,7 +197,7 @@ class EventPlugin:
         line = self._recv()
         if line is None:
             raise KeyboardInterrupt("the host went away")
-        command = protocol.decode(line, protocol.COMMAND_TYPES)
+        command = protocol.decode_command(line)
         if command["type"] == "schedule":
             queue.extend(by_id[nodeid] for nodeid in command["nodeids"])
             return True
@@ -227,25 +212,31 @@ class EventPlugin:
         self._timeout = float(value) if isinstance(value, (int, float)) else None
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
-        self.emit("logstart", nodeid=nodeid, location=_location(location), timeout=self._timeout)
+        self.emit(
+            protocol.LogStart(
+                type="logstart", nodeid=nodeid, location=protocol.location_out(location), timeout=self._timeout
+            )
+        )
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.emit("logreport", report=self._serialize(report))
+        self.emit(protocol.LogReport(type="logreport", report=self._serialize(report)))
 
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
         if self._coverage is not None:
             self.emit_coverage(self._coverage.flush())
-        self.emit("logfinish", nodeid=nodeid, location=_location(location))
+        self.emit(protocol.LogFinish(type="logfinish", nodeid=nodeid, location=protocol.location_out(location)))
 
     def pytest_warning_recorded(
         self, warning_message: Any, when: str, nodeid: str, location: Any
     ) -> None:
         self.emit(
-            "warning",
-            warning=serialize_warning(warning_message),
-            when=when,
-            nodeid=nodeid,
-            location=_location(location),
+            protocol.WarningEvent(
+                type="warning",
+                warning=protocol.warning_out(warning_message),
+                when=when,
+                nodeid=nodeid,
+                location=protocol.location_out(location),
+            )
         )
 
     # -- abnormal endings -------------------------------------------------------------
@@ -254,8 +245,8 @@ class EventPlugin:
         value = excinfo.value
         returncode = getattr(value, "returncode", None)
         kind = "exit" if isinstance(value, pytest.exit.Exception) else "interrupted"
-        self.emit("interrupted", kind=kind, message=str(value), returncode=returncode)
+        self.emit(protocol.Interrupted(type="interrupted", kind=kind, message=str(value), returncode=returncode))
 
     def pytest_internalerror(self, excrepr: Any) -> bool:
-        self.emit("error", kind="internal", message=str(excrepr))
+        self.emit(protocol.Error(type="error", kind="internal", message=str(excrepr)))
         return True

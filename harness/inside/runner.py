@@ -200,34 +200,38 @@ def serve(boot_json: str, send: Send, recv: Recv) -> None:
 
     send(
         protocol.encode(
-            "ready",
-            pyodide=boot.get("pyodide_version", ""),
-            python=sys.version.split()[0],
-            platform=sys.platform,
-            pytest=pytest.__version__,
-            patches=patches,
-            patch_summary=patch_summary,
-            notes=list(boot.get("boot_notes", [])),
-            boot_ms=round(_uptime_ms()),
-            boot=boot.get("boot_kind", "cold"),
+            protocol.Ready(
+                type="ready",
+                pyodide=boot.get("pyodide_version", ""),
+                python=sys.version.split()[0],
+                platform=sys.platform,
+                pytest=pytest.__version__,
+                patches=patches,
+                patch_summary=patch_summary,
+                notes=list(boot.get("boot_notes", [])),
+                boot_ms=round(_uptime_ms()),
+                boot=boot.get("boot_kind", "cold"),
+            )
         )
     )
     while True:
         line = recv()
         if line is None:  # the host is gone
             return
-        command = protocol.decode(line, protocol.COMMAND_TYPES)
+        command = protocol.decode_command(line)
         if command["type"] == "exit":
             return
+        if command["type"] != "run":
+            raise protocol.ProtocolError(f"{command['type']!r} outside a session")
         stream, coverage_error = start_coverage(boot.get("coverage"))
         if coverage_error is not None:
-            send(protocol.encode("error", kind="usage", message=coverage_error))
-            send(protocol.encode("done", exitstatus=4))
+            send(protocol.encode(protocol.Error(type="error", kind="usage", message=coverage_error)))
+            send(protocol.encode(protocol.Done(type="done", exitstatus=4)))
             continue
         plugin = EventPlugin(send, recv, coverage=stream)
         status, usage_error = run_session(command["args"], plugin)
         if stream is not None:
             plugin.emit_coverage(stream.finish())
         if usage_error is not None:
-            send(protocol.encode("error", kind="usage", message=usage_error))
-        send(protocol.encode("done", exitstatus=status))
+            send(protocol.encode(protocol.Error(type="error", kind="usage", message=usage_error)))
+        send(protocol.encode(protocol.Done(type="done", exitstatus=status)))

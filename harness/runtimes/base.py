@@ -23,7 +23,7 @@ from typing import IO, Any, ClassVar
 import harness
 import wasm_patches
 from harness.inside import protocol
-from harness.host.intake import EventQueue
+from harness.host.intake import EventQueue, Incoming
 from harness.provision.distribution import Distribution
 from harness.errors import HarnessError
 
@@ -147,8 +147,24 @@ class Runtime(ABC):
         """Launch the runtime; its events (first ``ready``) arrive on ``self.events``."""
 
     @abstractmethod
-    def send(self, type_: str, **fields: Any) -> None:
-        """Send one protocol command."""
+    def send(self, command: protocol.Command) -> None:
+        """Send one protocol command (see the typed helpers below)."""
+
+    def run(self, args: Sequence[str]) -> None:
+        """Start one pytest session with ``args``."""
+        self.send(protocol.Run(type="run", args=list(args)))
+
+    def schedule(self, nodeids: Sequence[str]) -> None:
+        """Queue collected tests, in this order."""
+        self.send(protocol.Schedule(type="schedule", nodeids=list(nodeids)))
+
+    def shutdown(self) -> None:
+        """No more tests will be scheduled this session."""
+        self.send(protocol.Shutdown(type="shutdown"))
+
+    def exit(self) -> None:
+        """Leave the command loop (the process or page then ends)."""
+        self.send(protocol.Exit(type="exit"))
 
     @abstractmethod
     def alive(self) -> bool:
@@ -167,19 +183,19 @@ class Runtime(ABC):
         """Why the runtime is gone, for crash reports: exit status and last stderr lines."""
 
 
-def wait_ready(runtime: Runtime, timeout: float = BOOT_TIMEOUT) -> dict[str, Any]:
+def wait_ready(runtime: Runtime, timeout: float = BOOT_TIMEOUT) -> protocol.Ready:
     """Block until ``runtime`` says ``ready``; a one-line HarnessError if it dies or hangs."""
     return wait_all_ready([runtime], timeout)[runtime.worker_id]
 
 
-def wait_all_ready(runtimes: Sequence[Runtime], timeout: float = BOOT_TIMEOUT) -> dict[str, dict[str, Any]]:
+def wait_all_ready(runtimes: Sequence[Runtime], timeout: float = BOOT_TIMEOUT) -> dict[str, protocol.Ready]:
     """Block until every runtime (booting side by side) says ``ready``: {worker id: event}.
 
     Any that dies or hangs is a one-line HarnessError (all are killed then). Call only
     before anything else consumes their queue.
     """
     pending = {runtime.worker_id: runtime for runtime in runtimes}
-    readies: dict[str, dict[str, Any]] = {}
+    readies: dict[str, protocol.Ready] = {}
     deadline = time.monotonic() + timeout
     while pending and time.monotonic() < deadline:
         got = runtimes[0].events.get(timeout=0.5)
@@ -204,9 +220,9 @@ def wait_all_ready(runtimes: Sequence[Runtime], timeout: float = BOOT_TIMEOUT) -
     return readies
 
 
-def boot_failure(runtime: Runtime, event: dict[str, Any]) -> str:
+def boot_failure(runtime: Runtime, event: Incoming) -> str:
     """The line that says why a runtime could not start, from its error or its exit."""
-    detail = event.get("message") or runtime.exit_description()
+    detail = (event["message"] if event["type"] == "error" else "") or runtime.exit_description()
     text = strip_js_stack(str(detail))
     lines = [line.strip() for line in text.splitlines() if line.strip()] or ["no output"]
     return next((line for line in reversed(lines) if "Error" in line), lines[0])

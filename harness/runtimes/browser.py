@@ -175,13 +175,13 @@ class BrowserRuntime(Runtime):
         time.sleep(DRAIN_SECONDS)
         channel.end()
 
-    def _failure(self, message: str) -> dict[str, Any]:
-        return protocol.decode(protocol.encode("error", kind="fatal", message=message))
+    def _failure(self, message: str) -> protocol.Error:
+        return protocol.Error(type="error", kind="fatal", message=message)
 
-    def send(self, type_: str, **fields: Any) -> None:
+    def send(self, command: protocol.Command) -> None:
         if self._server is None:
             raise RuntimeError("runtime not started")
-        self._channel.push(protocol.encode(type_, **fields))
+        self._channel.push(protocol.encode(command))
 
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None and not self._channel.ended

@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from typing import Any
 
 import browsers
 from harness.inside import protocol
@@ -82,10 +81,10 @@ class NodeRuntime(Runtime):
         self._stderr.follow(self._process.stderr)
         self.events.read_lines(self.worker_id, os.fdopen(event_read, "rb"))
 
-    def send(self, type_: str, **fields: Any) -> None:
+    def send(self, command: protocol.Command) -> None:
         if self._command_fd is None:
             raise RuntimeError("runtime not started")
-        data = (protocol.encode(type_, **fields) + "\n").encode("utf-8")
+        data = (protocol.encode(command) + "\n").encode("utf-8")
         try:
             while data:
                 data = data[os.write(self._command_fd, data) :]

@@ -37,7 +37,7 @@ from typing import Any
 from harness.inside import protocol
 from harness.runtimes.web import websocket
 from harness.runtimes.web.bundle import Bundle
-from harness.host.intake import EOF, EventQueue
+from harness.host.intake import EOF, EventQueue, decode_or_error
 
 # How long one ``command`` long-poll waits before answering 204 (the page asks again).
 POLL_SECONDS = 10.0
@@ -75,15 +75,12 @@ class Channel:
             return True
 
     def deliver(self, line: bytes) -> None:
-        try:
-            message = protocol.decode(line)
-        except protocol.ProtocolError as exc:
-            message = {"type": "error", "kind": "protocol", "message": str(exc)}
-        if message.get("type") == "error" and message.get("kind") == "fatal":
-            self.fatal_message = str(message.get("message", ""))
+        message = decode_or_error(line)
+        if message["type"] == "error" and message["kind"] == "fatal":
+            self.fatal_message = message["message"]
         self.events.put(self.worker_id, message)
 
-    def end(self, last_words: dict[str, Any] | None = None) -> None:
+    def end(self, last_words: protocol.Event | None = None) -> None:
         """The stream is over (socket closed, browser gone): ``EOF``, exactly once."""
         with self._lock:
             if self._ended:
