@@ -14,10 +14,10 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Callable
 
 from suites import OUT, Suite, more_itertools_wheel
 
@@ -45,7 +45,8 @@ class Contender:
 @cache
 def harness_env() -> tuple[Path, Path, str]:
     """(dist dir, site-packages dir, Python X.Y) exactly as ``harness run`` resolves them."""
-    from harness.provision import distribution as dist, wheels
+    from harness.provision import distribution as dist
+    from harness.provision import wheels
 
     d = dist.resolve(None, None)
     return d.path, wheels.site_packages(d.python_xy, []), d.python_xy
@@ -201,20 +202,29 @@ CONTENDERS = {
     "native": Contender("native", command=native, note="CPython pytest on the host"),
     "bare": Contender("bare", prepare=harness_env, command=bare, note="bench/bare.mjs"),
     "pytest-pyodide": Contender(
-        "pytest-pyodide", prepare=prepare_pytest_pyodide, command=pytest_pyodide,
+        "pytest-pyodide",
+        prepare=prepare_pytest_pyodide,
+        command=pytest_pyodide,
         note="0.59.2 --run-in-pyodide, node",
     ),  # fmt: skip
     "harness": Contender("harness", prepare=harness_env, command=harness, note="node"),
     "harness-cold": Contender(
-        "harness-cold", prepare=harness_env, command=harness_cold, only_first_suite=True,
+        "harness-cold",
+        prepare=harness_env,
+        command=harness_cold,
+        only_first_suite=True,
         note="fresh HARNESS_CACHE",
     ),  # fmt: skip
     "harness-chromium": Contender(
-        "harness-chromium", prepare=lambda: browser_env("chromium"), command=lambda suite: harness(suite, runtime="chromium"),
+        "harness-chromium",
+        prepare=lambda: browser_env("chromium"),
+        command=lambda suite: harness(suite, runtime="chromium"),
         note="/usr/bin/chromium, page",
     ),  # fmt: skip
     "harness-firefox": Contender(
-        "harness-firefox", prepare=lambda: browser_env("firefox"), command=lambda suite: harness(suite, runtime="firefox"),
+        "harness-firefox",
+        prepare=lambda: browser_env("firefox"),
+        command=lambda suite: harness(suite, runtime="firefox"),
         note="firefox-esr, page",
     ),  # fmt: skip
     "harness-n1": Contender(

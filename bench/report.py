@@ -86,10 +86,7 @@ def table(results: dict[str, Any]) -> str:
             for key, _ in FIGURES:
                 a, b = harness.get(key), (other or {}).get(key)
                 cells.append(f"{a['median'] / b['median']:.2f}" if a and b else "-")
-            lines.append(
-                f"{suite['name']:<16} {base:<15} {cells[0]:>12} {cells[1]:>8} {cells[2]:>8}"
-                f" {cells[3]:>8}"
-            )
+            lines.append(f"{suite['name']:<16} {base:<15} {cells[0]:>12} {cells[1]:>8} {cells[2]:>8} {cells[3]:>8}")
     return "\n".join(lines)
 
 
@@ -133,7 +130,7 @@ def plot(results_path: Path, png: Path) -> None:
             contenders.append(r["contender"])
     fig, axes = plt.subplots(1, len(FIGURES), figsize=(5 * len(FIGURES) + 1, 5))
     width = 0.8 / max(len(contenders), 1)
-    for ax, (key, label) in zip(axes, FIGURES):
+    for ax, (key, label) in zip(axes, FIGURES, strict=False):
         for i, name in enumerate(contenders):
             xs, ys, errs = [], [], []
             for j, suite in enumerate(suites):

@@ -32,7 +32,7 @@ HEAVY_MODULES = [
     "mailbox", "smtplib", "imaplib", "html.parser", "wsgiref.simple_server", "xmlrpc.client",
 ]  # fmt: skip
 
-OUTCOME_TESTS = '''
+OUTCOME_TESTS = """
 
 def test_zz_fails():
     assert 1 + 1 == 3
@@ -45,7 +45,7 @@ def test_zz_skipped():
 @pytest.mark.xfail(reason="expected")
 def test_zz_xfail():
     assert False
-'''
+"""
 
 
 @dataclass
@@ -60,9 +60,7 @@ class Suite:
 def small(n: int) -> Suite:
     """``n`` tiny tests in files of 50: asserts, a fixture, a parametrized test."""
     root = _fresh(f"small-{n}")
-    (root / "conftest.py").write_text(
-        "import pytest\n\n\n@pytest.fixture\ndef base():\n    return 7\n"
-    )
+    (root / "conftest.py").write_text("import pytest\n\n\n@pytest.fixture\ndef base():\n    return 7\n")
     files = (n - 3 + TESTS_PER_FILE - 1) // TESTS_PER_FILE
     left = n - 3
     for f in range(files):
@@ -99,9 +97,7 @@ def heavy_imports(files: int = 20, per_file: int = 5) -> Suite:
         if f == files - 1:
             body.append(OUTCOME_TESTS)
         (root / f"test_heavy_{f:03d}.py").write_text("\n".join(body))
-    return Suite(
-        "heavy-imports", root, ["."], files * per_file + 3, f"{len(HEAVY_MODULES)} stdlib modules"
-    )
+    return Suite("heavy-imports", root, ["."], files * per_file + 3, f"{len(HEAVY_MODULES)} stdlib modules")
 
 
 def more_itertools() -> Suite:

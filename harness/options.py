@@ -163,29 +163,30 @@ def scan(argv: Sequence[str], command: str = "run") -> tuple[dict[str, Any], lis
             continue
         if command not in option.commands:
             raise HarnessError(f"harness {command} does not take {flag}")
-        given: Any
-        if option.arity == "none":
-            if eq:
-                raise HarnessError(f"{flag} takes no value")
-            given = True
-        elif option.arity == "optional":
-            # argparse's nargs="?" (pytest-cov's --cov): a following non-option is the value
-            if not eq and i < len(argv) and not argv[i].startswith("-"):
-                value, eq = argv[i], "="
-                i += 1
-            given = value if eq else True
-        elif eq:
-            given = value
-        elif i < len(argv):
-            given = argv[i]
-            i += 1
-        else:
-            raise HarnessError(f"{flag} needs a value ({option.metavar})")
+        given, i = _value(option, flag, value if eq else None, argv, i)
         if option.repeat:
             values.setdefault(option.name, []).append(given)
         else:
             values[option.name] = given
     return values, rest
+
+
+def _value(option: Option, flag: str, inline: str | None, argv: Sequence[str], i: int) -> tuple[Any, int]:
+    """(the value of ``option`` given as ``flag[=inline]``, the index after it in ``argv``)."""
+    if option.arity == "none":
+        if inline is not None:
+            raise HarnessError(f"{flag} takes no value")
+        return True, i
+    if inline is not None:
+        return inline, i
+    if option.arity == "optional":
+        # argparse's nargs="?" (pytest-cov's --cov): a following non-option is the value
+        if i < len(argv) and not argv[i].startswith("-"):
+            return argv[i], i + 1
+        return True, i
+    if i < len(argv):
+        return argv[i], i + 1
+    raise HarnessError(f"{flag} needs a value ({option.metavar})")
 
 
 def add_pytest_options(group: Any) -> None:
@@ -318,4 +319,3 @@ def _coverage(values: Mapping[str, Any]) -> CoverageSettings | None:
         config_file=Path(config_file) if config_file else None,
         fail_under=_number("--cov-fail-under", fail_under) if fail_under not in (None, "") else None,
     )
-

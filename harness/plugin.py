@@ -12,10 +12,10 @@ import functools
 import pytest
 
 from harness import options
-from harness.host.controller import Controller, session_boot_config
-from harness.host.pytest_cache import write_value
 from harness.coverage.plugin import CoveragePlugin
 from harness.errors import HarnessError
+from harness.host.controller import Controller, session_boot_config
+from harness.host.pytest_cache import write_value
 from harness.options import Settings
 from harness.runtimes import runtime_class
 

@@ -1,92 +1,31 @@
-"""Shared helpers: run a fixture project natively and through the harness, compare.
+"""Shared fixtures, markers and ordering for the suite (helpers live in ``helpers.py``).
 
-Everything is real: ``harness run`` is started as a subprocess (real Node, real Pyodide,
-real pytest inside), and native runs use this interpreter's pytest. Fixture projects are
-copied to a temporary directory first so their caches and outputs never touch the repo.
+Layers: ``tests/unit/`` holds fast tests that boot no runtime and run first; every other
+test file boots real runtimes and is marked ``e2e`` here (browser ones also ``browser``),
+so ``pytest -m "not e2e"`` is the fast layer.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-import xml.etree.ElementTree as ET
-from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import PYODIDE_VERSIONS
 
 # Runtime-side test files and fixture projects are run through the harness, not collected.
 collect_ignore = ["projects", "inside"]
 
-PROJECTS = Path(__file__).parent / "projects"
-# Two versions with different Python versions (3.14 and 3.13), as the spine issue asks.
-PYODIDE_VERSIONS = ("314.0.7", "0.29.5")
+UNIT = Path(__file__).parent / "unit"
 
 
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def summary(self) -> str:
-        """The last line of the terminal summary without the timing ("3 failed, ... in 1.2s")."""
-        for line in reversed(self.stdout.splitlines()):
-            if " in " in line and line.startswith("="):
-                return line.strip("= ").rsplit(" in ", 1)[0]
-        return ""
-
-
-def _run(command: list[str], cwd: Path, timeout: float = 600, env: dict[str, str] | None = None) -> Result:
-    full_env = {**os.environ, "COLUMNS": "120", **(env or {})}
-    full_env.pop("PYTEST_ADDOPTS", None)
-    proc = subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=full_env
-    )
-    return Result(proc.returncode, proc.stdout, proc.stderr)
-
-
-def copy_project(name: str, dest: Path) -> Path:
-    target = dest / name
-    shutil.copytree(PROJECTS / name, target)
-    return target
-
-
-def run_native(project: Path, *args: str, **kw: object) -> Result:
-    return _run([sys.executable, "-m", "pytest", "-p", "no:randomly", *args], project, **kw)  # type: ignore[arg-type]
-
-
-def run_harness(
-    project: Path,
-    *args: str,
-    pyodide: str = PYODIDE_VERSIONS[0],
-    harness_args: tuple[str, ...] = (),
-    runtime: str = "node",
-    **kw: object,
-) -> Result:
-    """``harness run`` on ``project``: ``harness_args`` are its own options, ``args`` pytest's."""
-    command = [sys.executable, "-m", "harness.cli", "run", "--runtime", runtime, "--pyodide", pyodide]
-    return _run([*command, *harness_args, "--", *args], project, **kw)  # type: ignore[arg-type]
-
-
-def junit_outcomes(path: Path) -> dict[str, str]:
-    """{classname::name: outcome} from a JUnit XML file (outcome: passed/failure/error/skipped)."""
-    outcomes = {}
-    for case in ET.parse(path).getroot().iter("testcase"):
-        kinds = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
-        key = f"{case.get('classname')}::{case.get('name')}"
-        outcomes[key] = "+".join(sorted(kinds)) or "passed"
-    return outcomes
-
-
-def junit_totals(path: Path) -> Counter[str]:
-    suite = ET.parse(path).getroot().find("testsuite")
-    assert suite is not None
-    return Counter({k: int(suite.get(k, 0)) for k in ("tests", "errors", "failures", "skipped")})
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the layers and run the unit layer first (a broken unit fails in seconds)."""
+    for item in items:
+        if UNIT not in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+        if item.path.name == "test_browsers.py":
+            item.add_marker(pytest.mark.browser)
+    items.sort(key=lambda item: UNIT not in item.path.parents)
 
 
 @pytest.fixture
@@ -100,7 +39,8 @@ def tmp_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def warm_dists() -> None:
     """Fetch every distribution the suite uses once, before timing-sensitive tests run."""
-    from harness.provision import distribution as dist, wheels
+    from harness.provision import distribution as dist
+    from harness.provision import wheels
 
     for version in PYODIDE_VERSIONS:
         d = dist.resolve(version, None)

@@ -18,13 +18,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import copy_project, junit_outcomes, junit_totals, run_harness, run_native
+from helpers import copy_project, junit_outcomes, junit_totals, run_harness, run_native
 
-from harness.inside import protocol
-from harness.runtimes.web import bundle
-from harness.host.intake import EventQueue
 from harness.errors import HarnessError
+from harness.host.intake import EventQueue
+from harness.inside import protocol
 from harness.runtimes import runtime_class
+from harness.runtimes.web import bundle
 from harness.runtimes.web.server import Channel, RunServer
 
 # Each browser in page mode and in Web Worker mode.
@@ -80,8 +80,15 @@ def test_server_binds_loopback_and_refuses_without_token(server) -> None:
     run, _ = server
     assert run.address[0] == "127.0.0.1"
     assert run.url.startswith(f"http://127.0.0.1:{run.address[1]}/{run.token}/")
-    for path in ("/page.html", "/boot.json", "/dist/pyodide.asm.wasm", "/x/boot.json",
-                 f"/{run.token[:-1]}/boot.json", "/", f"/../{run.token}/boot.json"):
+    for path in (
+        "/page.html",
+        "/boot.json",
+        "/dist/pyodide.asm.wasm",
+        "/x/boot.json",
+        f"/{run.token[:-1]}/boot.json",
+        "/",
+        f"/../{run.token}/boot.json",
+    ):
         assert get(run, path)[0] == 403, path
 
 
@@ -94,8 +101,17 @@ def test_server_serves_only_its_tables(server) -> None:
     assert (status, headers["Content-Type"], body) == (200, "application/wasm", b"\0asm")
     assert "immutable" in headers["Cache-Control"]
     # No listing, no traversal, nothing outside the tables.
-    for path in ("/", "/dist/", "/dist", "/dist/../secret.txt", "/dist/%2e%2e/secret.txt",
-                 "/file/1", "/file/-1", "/bundle/", "/../secret.txt"):
+    for path in (
+        "/",
+        "/dist/",
+        "/dist",
+        "/dist/../secret.txt",
+        "/dist/%2e%2e/secret.txt",
+        "/file/1",
+        "/file/-1",
+        "/bundle/",
+        "/../secret.txt",
+    ):
         assert get(run, t + path)[0] == 404, path
     assert get(run, f"{t}/file/0")[2] == b"not served"  # only because it is registered
 
@@ -222,10 +238,20 @@ def test_results_stream_while_python_blocks_the_page(tmp_path: Path) -> None:
     """The first result reaches the host while the second test still holds the page."""
     need("chromium")
     (tmp_path / "test_slow.py").write_text(
-        "import time\n\ndef test_first():\n    pass\n\n"
-        "def test_second():\n    time.sleep(4)\n"
+        "import time\n\ndef test_first():\n    pass\n\ndef test_second():\n    time.sleep(4)\n"
     )
-    command = [sys.executable, "-m", "harness.cli", "run", "--runtime", "chromium", "--", "-v", "-p", "no:cacheprovider"]
+    command = [
+        sys.executable,
+        "-m",
+        "harness.cli",
+        "run",
+        "--runtime",
+        "chromium",
+        "--",
+        "-v",
+        "-p",
+        "no:cacheprovider",
+    ]
     proc = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     seen: dict[str, float] = {}
@@ -246,7 +272,12 @@ def test_missing_or_broken_browser_is_one_line(tmp_path: Path, monkeypatch: pyte
     env = {**os.environ, "HARNESS_CHROMIUM": "/bin/false"}
     proc = subprocess.run(
         [sys.executable, "-m", "harness.cli", "run", "--runtime", "chromium"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env, check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
     )
     assert proc.returncode == 4
     assert "chromium runtime failed to start: chromium exited with code 1 before its page connected" in proc.stderr

@@ -10,8 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-from conftest import copy_project, junit_outcomes, run_harness, run_native
+from helpers import copy_project, junit_outcomes, run_harness, run_native
 
 pytestmark = pytest.mark.usefixtures("warm_dists")
 
@@ -54,8 +53,10 @@ def test_last_failed_and_cache_owned_by_host(tmp_path: Path) -> None:
     assert "run-last-failure: rerun previous 5 failures" in lf.stdout
 
     ff_native, ff = run_native(native_dir, "--ff", "-v"), run_harness(harness_dir, "--ff", "-v")
-    order = [l.split(" ")[0] for l in ff.stdout.splitlines() if "::" in l and l.rstrip().endswith("]")]
-    native_order = [l.split(" ")[0] for l in ff_native.stdout.splitlines() if "::" in l and l.rstrip().endswith("]")]
+    order = [ln.split(" ")[0] for ln in ff.stdout.splitlines() if "::" in ln and ln.rstrip().endswith("]")]
+    native_order = [
+        ln.split(" ")[0] for ln in ff_native.stdout.splitlines() if "::" in ln and ln.rstrip().endswith("]")
+    ]
     assert order == native_order
     assert order[0] == "test_outcomes.py::test_fail_with_output"
     assert ff.summary == ff_native.summary
@@ -68,6 +69,7 @@ def test_stepwise_across_two_runs(tmp_path: Path) -> None:
         native = run_native(native_dir, "--sw")
         ran = run_harness(harness_dir, "--sw")
         assert (ran.returncode, ran.summary) == (native.returncode, native.summary)
+
     def stepwise(project: Path) -> dict[str, object]:
         data = json.loads((project / ".pytest_cache/v/cache/stepwise").read_text())
         return {k: v for k, v in data.items() if "time" not in k and "date" not in k}
@@ -81,7 +83,7 @@ def test_new_first_across_two_runs(tmp_path: Path) -> None:
     run_harness(harness_dir)
     (harness_dir / "test_zz_new.py").write_text("def test_brand_new():\n    pass\n")
     ran = run_harness(harness_dir, "--nf", "-v")
-    executed = [l.split(" ")[0] for l in ran.stdout.splitlines() if "::" in l and l.rstrip().endswith("]")]
+    executed = [ln.split(" ")[0] for ln in ran.stdout.splitlines() if "::" in ln and ln.rstrip().endswith("]")]
     assert executed[0] == "test_zz_new.py::test_brand_new", ran.stdout
 
 

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import coverage
 import pytest
-
-from conftest import copy_project, run_harness
+from helpers import copy_project, run_harness
 
 SHAPES = "covpkg/shapes.py"
 # shapes.py lines that run only in one lifecycle test (see tests/test_zz_lifecycle.py)
@@ -64,11 +63,18 @@ def test_coverage_equals_native(tmp_path: Path, pyodide: str) -> None:
     assert native.returncode == 0, native.stdout + native.stderr
     native_report = subprocess.run(
         [sys.executable, "-m", "coverage", "report", "-m"],
-        cwd=native_dir, capture_output=True, text=True, check=True,
+        cwd=native_dir,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
 
     ran = run_harness(
-        harness_dir, "-k", "not zz", pyodide=pyodide, harness_args=REPORT,
+        harness_dir,
+        "-k",
+        "not zz",
+        pyodide=pyodide,
+        harness_args=REPORT,
         env={"EXPECT_SQLITE3": VERSIONS[pyodide]},
     )
     assert ran.returncode == 0, ran.stdout + ran.stderr
@@ -115,10 +121,15 @@ def test_coverage_kept_when_the_run_is_interrupted(tmp_path: Path) -> None:
 def test_file_reports_and_fail_under(tmp_path: Path) -> None:
     project = copy_project("coverage", tmp_path)
     ran = run_harness(
-        project, "-k", "square",
+        project,
+        "-k",
+        "square",
         harness_args=(
-            "--cov=covpkg", "--cov-report=xml:cov.xml", "--cov-report=json:cov.json",
-            "--cov-report=html:cov_html", "--cov-fail-under=90",
+            "--cov=covpkg",
+            "--cov-report=xml:cov.xml",
+            "--cov-report=json:cov.json",
+            "--cov-report=html:cov_html",
+            "--cov-fail-under=90",
         ),
     )
     assert ran.returncode == 1, ran.stdout + ran.stderr  # the test passed; coverage is too low
@@ -159,7 +170,9 @@ def test_bad_coverage_input_is_one_line(
         (["--cov-branch", "--cov-report", "xml:o.xml"], None, []),
     ],
 )
-def test_cov_options_are_split_like_pytest_cov(argv: list[str], cov: list[object] | None, pytest_args: list[str]) -> None:
+def test_cov_options_are_split_like_pytest_cov(
+    argv: list[str], cov: list[object] | None, pytest_args: list[str]
+) -> None:
     """``--cov`` takes a value only when one follows (argparse's nargs="?", as pytest-cov)."""
     from harness.options import scan
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.errors import HarnessError
 from harness.provision import distribution as dist
 from harness.provision.store import atomic_dir, atomic_write_bytes, cache_root
-from harness.errors import HarnessError
 
 
 @pytest.fixture(scope="session")
@@ -78,17 +78,13 @@ def test_unknown_version(tmp_cache: Path) -> None:
     assert dist.cached_versions() == []
 
 
-@pytest.mark.parametrize(
-    "bad", ["../x", "1.2.3 x", "latest", "0.27", "1.2.3/4", "1.2.3-", "-1.2.3"]
-)
+@pytest.mark.parametrize("bad", ["../x", "1.2.3 x", "latest", "0.27", "1.2.3/4", "1.2.3-", "-1.2.3"])
 def test_invalid_version_string(bad: str, tmp_cache: Path, offline: None) -> None:
     assert error_of(dist.resolve, bad, None).startswith(f"invalid Pyodide version {bad!r}")
 
 
 def test_npm_missing(tmp_cache: Path, offline: None) -> None:
-    assert error_of(dist.resolve, "0.27.8", None) == (
-        "npm not found; install Node.js 20+ (apt-get install nodejs npm)"
-    )
+    assert error_of(dist.resolve, "0.27.8", None) == ("npm not found; install Node.js 20+ (apt-get install nodejs npm)")
 
 
 def test_damaged_cache_entry_is_fetched_again(dist314: dist.Distribution, tmp_cache: Path) -> None:
@@ -114,40 +110,28 @@ def dist_copy(dist314: dist.Distribution, tmp_path: Path) -> Path:
     return Path(shutil.copytree(dist314.path, tmp_path / "dist"))
 
 
-def test_dist_dir_is_used_in_place(
-    dist314: dist.Distribution, dist_copy: Path, offline: None
-) -> None:
-    assert dist.resolve("0.27.8", dist_copy) == dist.Distribution(
-        **{**vars(dist314), "path": dist_copy}
-    )
+def test_dist_dir_is_used_in_place(dist314: dist.Distribution, dist_copy: Path, offline: None) -> None:
+    assert dist.resolve("0.27.8", dist_copy) == dist.Distribution(**{**vars(dist314), "path": dist_copy})
     (dist_copy / "package.json").unlink()
     assert dist.resolve(None, dist_copy).version == "local"  # 314's lock has no version either
 
 
-@pytest.mark.parametrize(
-    "missing", ["pyodide.asm.wasm", "pyodide.mjs", "python_stdlib.zip", "pyodide-lock.json"]
-)
+@pytest.mark.parametrize("missing", ["pyodide.asm.wasm", "pyodide.mjs", "python_stdlib.zip", "pyodide-lock.json"])
 def test_dist_dir_missing_file(dist_copy: Path, missing: str) -> None:
     (dist_copy / missing).unlink()
-    assert error_of(dist.resolve, None, dist_copy) == (
-        f"{dist_copy} is not a Pyodide distribution: missing {missing}"
-    )
+    assert error_of(dist.resolve, None, dist_copy) == (f"{dist_copy} is not a Pyodide distribution: missing {missing}")
 
 
 def test_dist_dir_missing_glue(dist_copy: Path) -> None:
     (dist_copy / "pyodide.asm.mjs").unlink()
-    assert error_of(dist.resolve, None, dist_copy).endswith(
-        "missing pyodide.asm.js or pyodide.asm.mjs"
-    )
+    assert error_of(dist.resolve, None, dist_copy).endswith("missing pyodide.asm.js or pyodide.asm.mjs")
     (dist_copy / "pyodide.asm.js").write_text("// glue of 0.29 and older")
     assert dist.resolve(None, dist_copy).python_xy == "3.14"
 
 
 def test_dist_dir_empty_file(dist_copy: Path) -> None:
     (dist_copy / "python_stdlib.zip").write_bytes(b"")
-    assert error_of(dist.resolve, None, dist_copy).endswith(
-        "python_stdlib.zip is empty or not a file"
-    )
+    assert error_of(dist.resolve, None, dist_copy).endswith("python_stdlib.zip is empty or not a file")
 
 
 @pytest.mark.parametrize(
@@ -214,9 +198,7 @@ def test_cache_root_from_env(tmp_cache: Path) -> None:
 def test_cache_root_unusable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "file").write_text("x")
     monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "file" / "cache"))
-    assert error_of(cache_root).startswith(
-        f"cannot create cache directory {tmp_path / 'file' / 'cache'}"
-    )
+    assert error_of(cache_root).startswith(f"cannot create cache directory {tmp_path / 'file' / 'cache'}")
 
 
 def test_atomic_dir_populates(tmp_path: Path) -> None:

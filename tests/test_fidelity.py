@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from conftest import (
+from helpers import (
     PYODIDE_VERSIONS,
     copy_project,
     junit_outcomes,
@@ -26,8 +25,8 @@ def test_basic_project_matches_native(tmp_path: Path, pyodide: str) -> None:
     ran = run_harness(harness_dir, "--junitxml=out.xml", "-rA", pyodide=pyodide)
 
     assert ran.returncode == native.returncode == 1, ran.stdout + ran.stderr
-    assert ran.summary == native.summary == (
-        "3 failed, 7 passed, 2 skipped, 1 xfailed, 1 xpassed, 2 warnings, 2 errors"
+    assert (
+        ran.summary == native.summary == ("3 failed, 7 passed, 2 skipped, 1 xfailed, 1 xpassed, 2 warnings, 2 errors")
     )
     assert junit_outcomes(harness_dir / "out.xml") == junit_outcomes(native_dir / "out.xml")
     assert junit_totals(harness_dir / "out.xml") == junit_totals(native_dir / "out.xml")
@@ -37,8 +36,16 @@ def test_basic_project_matches_native(tmp_path: Path, pyodide: str) -> None:
     # The warning category exists only in the project; the summary still names it.
     assert "ProjectWarning: careful with that" in ran.stdout
     # -rA lines are the same set, in the same order.
-    native_short = [l for l in native.stdout.splitlines() if l.startswith(("PASSED", "FAILED", "ERROR", "SKIPPED", "XFAIL", "XPASS"))]
-    harness_short = [l for l in ran.stdout.splitlines() if l.startswith(("PASSED", "FAILED", "ERROR", "SKIPPED", "XFAIL", "XPASS"))]
+    native_short = [
+        ln
+        for ln in native.stdout.splitlines()
+        if ln.startswith(("PASSED", "FAILED", "ERROR", "SKIPPED", "XFAIL", "XPASS"))
+    ]
+    harness_short = [
+        ln
+        for ln in ran.stdout.splitlines()
+        if ln.startswith(("PASSED", "FAILED", "ERROR", "SKIPPED", "XFAIL", "XPASS"))
+    ]
     assert harness_short == native_short
     assert f"Pyodide {pyodide}" in ran.stdout
 
@@ -102,8 +109,8 @@ def test_collect_only_tree_matches_native(tmp_path: Path) -> None:
 
         def listing(out: str) -> list[str]:
             lines = out.splitlines()
-            start = next((i for i, l in enumerate(lines) if l.startswith(("collected", "test_"))), 0)
-            return [l for l in lines[start:] if " in " not in l]
+            start = next((i for i, ln in enumerate(lines) if ln.startswith(("collected", "test_"))), 0)
+            return [ln for ln in lines[start:] if " in " not in ln]
 
         assert listing(ran.stdout) == listing(native.stdout)
         assert "<Class TestGroup>" in ran.stdout or "-q" in args

@@ -9,8 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from conftest import copy_project
+from helpers import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,11 +56,20 @@ def test_installed_wheel_runs_a_project(wheel: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     ran = subprocess.run(
         [str(venv / "bin" / "harness"), "run", "--", "-p", "no:cacheprovider"],
-        cwd=project, capture_output=True, text=True, timeout=600, env=env,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
     )
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "1 passed" in ran.stdout
-    assert str(venv) in subprocess.run(
-        [str(python), "-c", "import browsers, harness; print(browsers.__file__, harness.__file__)"],
-        capture_output=True, text=True, cwd=tmp_path,
-    ).stdout
+    assert (
+        str(venv)
+        in subprocess.run(
+            [str(python), "-c", "import browsers, harness; print(browsers.__file__, harness.__file__)"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        ).stdout
+    )

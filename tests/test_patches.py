@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from conftest import copy_project, junit_outcomes, run_harness, run_native
+from helpers import copy_project, junit_outcomes, run_harness, run_native
 
 INSIDE = Path(__file__).parent / "inside"
 FIXED_RUNTIMES = ("0.29.5", "314.0.7")  # Emscripten 4+: only utime(fd) is still broken
@@ -41,9 +40,20 @@ def test_default_capture_matches_native_on_every_version(tmp_path: Path, pyodide
 def test_without_patches_the_capture_crash_comes_back(tmp_path: Path) -> None:
     """--no-patches on 0.27.4 reproduces pytest 9.2's Errno 44 at capture: the patch is what fixes it."""
     project = copy_project("capture", tmp_path)
-    command = [sys.executable, "-m", "harness.cli", "run", "--pyodide", "0.27.4", "--no-patches",
-               "--with", "pytest==9.2.0",  # the release whose capture fstat()s the unlinked file
-               "--", "-p", "no:cacheprovider"]
+    command = [
+        sys.executable,
+        "-m",
+        "harness.cli",
+        "run",
+        "--pyodide",
+        "0.27.4",
+        "--no-patches",
+        "--with",
+        "pytest==9.2.0",  # the release whose capture fstat()s the unlinked file
+        "--",
+        "-p",
+        "no:cacheprovider",
+    ]
     ran = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=600)
     output = ran.stdout + ran.stderr
     assert ran.returncode != 0
@@ -55,7 +65,9 @@ def test_probe_table() -> None:
     command = [sys.executable, "-m", "harness.cli", "probe", "--pyodide", "0.27.4,314.0.7"]
     ran = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert ran.returncode == 0, ran.stderr
-    rows = {line.split("  ")[0]: line.split()[2:] for line in ran.stdout.splitlines() if line.startswith("fd-without-path:")}
+    rows = {
+        line.split("  ")[0]: line.split()[2:] for line in ran.stdout.splitlines() if line.startswith("fd-without-path:")
+    }
     assert rows["fd-without-path: fstat"] == ["present,", "patched", "absent"]
     assert rows["fd-without-path: utime_fd"] == ["present,", "patched", "present,", "patched"]
     assert rows["fd-without-path: pipe_fstat"] == ["present,", "patched", "absent"]

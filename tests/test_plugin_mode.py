@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from conftest import copy_project, run_native
+from helpers import copy_project, run_native
 
 pytestmark = pytest.mark.usefixtures("warm_dists")
 
@@ -18,7 +17,10 @@ def test_pytest_dash_p_plugin(tmp_path: Path) -> None:
     native = run_native(project, "-p", "no:cacheprovider")
     ran = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "harness.plugin", "--harness-runtime", "node", "-p", "no:cacheprovider"],
-        cwd=project, capture_output=True, text=True, timeout=600,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert ran.returncode == native.returncode == 1
     assert "harness: node runtime, Pyodide 314.0.7" in ran.stdout
@@ -28,7 +30,9 @@ def test_pytest_dash_p_plugin(tmp_path: Path) -> None:
 def test_plugin_is_inert_without_runtime_option(tmp_path: Path) -> None:
     project = copy_project("crash", tmp_path)
     (project / "test_crash.py").write_text("import sys\ndef test_host():\n    assert sys.platform != 'emscripten'\n")
-    ran = subprocess.run([sys.executable, "-m", "pytest", "-p", "harness.plugin"], cwd=project, capture_output=True, text=True)
+    ran = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "harness.plugin"], cwd=project, capture_output=True, text=True
+    )
     assert ran.returncode == 0, ran.stdout
     assert "harness:" not in ran.stdout
 

@@ -125,8 +125,7 @@ SUITES = [
         ("tests",),
         deps=("python-dateutil==2.9.0.post0", "six==1.17.0"),
         newer_python={
-            "tests.test_datetimes.TestUnitTestMethodDecorator::"
-            "test_method_decorator_works_on_unittest_kwarg_*": (
+            "tests.test_datetimes.TestUnitTestMethodDecorator::test_method_decorator_works_on_unittest_kwarg_*": (
                 "3.13",
                 "fails on CPython 3.13 too (FakeDate != datetime: date.today() changed)",
             ),
@@ -172,9 +171,7 @@ def _junit(path: Path) -> dict[str, tuple[str, str]]:
 
 def _run(command: list[str], cwd: Path, timeout: float, env: dict[str, str]) -> Run:
     started = time.monotonic()
-    proc = subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env, check=False
-    )
+    proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env, check=False)
     seconds = time.monotonic() - started
     return Run(proc.returncode, proc.stdout + proc.stderr, seconds, _junit(cwd / "junit.xml"))
 
@@ -200,9 +197,23 @@ def fetch_sdist(suite: Suite, cache: Path) -> Path:
     """The suite's sdist, downloaded once into ``cache`` and checked against its sha256."""
     if not _sdists(suite, cache):
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-             "-d", str(cache), suite.requirement],
-            check=True, capture_output=True, text=True, timeout=300,
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "-d",
+                str(cache),
+                suite.requirement,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
     found = _sdists(suite, cache)
     assert len(found) == 1, f"{suite.requirement}: expected one sdist in {cache}, found {found}"
@@ -225,9 +236,23 @@ def native_deps(suite: Suite, dest: Path) -> dict[str, str]:
     if not suite.deps:
         return {}
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--only-binary", ":all:",
-         "--target", str(dest), *suite.deps],
-        check=True, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "--target",
+            str(dest),
+            *suite.deps,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     return {"PYTHONPATH": str(dest)}
 
@@ -305,8 +330,19 @@ class _TablePlugin:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not ROWS:
             return
-        header = ["suite", "native p/f/e/s", "harness p/f/e/s", "explained", "newer py",
-                  "documented", "harness bug", "crashes", "unexplained", "native s", "harness s"]
+        header = [
+            "suite",
+            "native p/f/e/s",
+            "harness p/f/e/s",
+            "explained",
+            "newer py",
+            "documented",
+            "harness bug",
+            "crashes",
+            "unexplained",
+            "native s",
+            "harness s",
+        ]
         table = [header] + [[str(row[key]) for key in header] for row in ROWS]
         widths = [max(len(r[i]) for r in table) for i in range(len(header))]
         terminalreporter.write_sep("=", "real third-party suites")
@@ -315,7 +351,7 @@ class _TablePlugin:
             " per-test outcomes from both JUnit XML files:"
         )
         for r in table:
-            terminalreporter.write_line("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+            terminalreporter.write_line("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
         hints: Counter[str] = Counter()
         for row in ROWS:
             hints.update(row["hints"])
@@ -352,36 +388,53 @@ def test_suite_matches_native(suite: Suite, sdist_cache: Path, tmp_path: Path) -
 
     native = _run(
         [sys.executable, "-m", "pytest", "-p", "no:randomly", *pytest_args],
-        native_dir, NATIVE_TIMEOUT, _env(native_deps(suite, tmp_path / "deps")),
+        native_dir,
+        NATIVE_TIMEOUT,
+        _env(native_deps(suite, tmp_path / "deps")),
     )
     # The runtime's pytest is pinned to the host's: pytest itself changes outcomes and test ids
     # between releases (9.2 shortens long parametrize ids: boltons' test_regex[test_url16]).
     requirements = (f"pytest=={pytest.__version__}", *suite.deps)
     with_args = [arg for req in requirements for arg in ("--with", req)]
     ran = _run(
-        [sys.executable, "-m", "harness.cli", "run", "--runtime", "node", "--pyodide", PYODIDE,
-         *with_args, "--", *pytest_args],
-        harness_dir, HARNESS_TIMEOUT, _env(),
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "run",
+            "--runtime",
+            "node",
+            "--pyodide",
+            PYODIDE,
+            *with_args,
+            "--",
+            *pytest_args,
+        ],
+        harness_dir,
+        HARNESS_TIMEOUT,
+        _env(),
     )
 
     version = re.search(r"Pyodide \S+ \(Python (\d+\.\d+)", ran.stdout)
     assert version, ran.stdout[-3000:]
     result = compare(suite, native.outcomes, ran.outcomes, version.group(1))
     crashes = sum(1 for _, text in ran.outcomes.values() if text.startswith(CRASH))
-    ROWS.append({
-        "suite": suite.requirement,
-        "native p/f/e/s": counts(native.outcomes),
-        "harness p/f/e/s": counts(ran.outcomes),
-        "explained": sum(result.explained.values()),
-        "newer py": len(result.newer_python),
-        "documented": len(result.documented),
-        "harness bug": len(result.harness_bugs),
-        "crashes": crashes,
-        "unexplained": len(result.unexplained),
-        "native s": f"{native.seconds:.1f}",
-        "harness s": f"{ran.seconds:.1f}",
-        "hints": result.explained,
-    })
+    ROWS.append(
+        {
+            "suite": suite.requirement,
+            "native p/f/e/s": counts(native.outcomes),
+            "harness p/f/e/s": counts(ran.outcomes),
+            "explained": sum(result.explained.values()),
+            "newer py": len(result.newer_python),
+            "documented": len(result.documented),
+            "harness bug": len(result.harness_bugs),
+            "crashes": crashes,
+            "unexplained": len(result.unexplained),
+            "native s": f"{native.seconds:.1f}",
+            "harness s": f"{ran.seconds:.1f}",
+            "hints": result.explained,
+        }
+    )
 
     assert native.returncode in (0, 1) and native.outcomes, native.stdout[-3000:]
     assert ran.returncode in (0, 1), ran.stdout[-3000:]

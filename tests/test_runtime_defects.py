@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from conftest import copy_project, run_harness, run_native
+from helpers import copy_project, run_harness, run_native
 
 
 def _modes(project: Path) -> dict[str, str]:
@@ -39,7 +38,10 @@ def test_faulthandler_timeout_does_not_crash(tmp_path: Path) -> None:
     assert "faulthandler-watchdog (dump_traceback_later)" in ran.stdout
     unpatched = subprocess.run(
         [sys.executable, "-m", "harness.cli", "run", "--no-patches", "--", "-p", "no:cacheprovider"],
-        cwd=project, capture_output=True, text=True, timeout=600,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert unpatched.returncode == 3
     assert "unable to start watchdog thread" in unpatched.stdout

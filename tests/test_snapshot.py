@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import PYODIDE_VERSIONS, Result, copy_project, run_harness
+from helpers import PYODIDE_VERSIONS, Result, copy_project, run_harness
 
 from harness.runtimes import snapshot
 
@@ -24,7 +24,8 @@ BOOT = re.compile(r"ready in [\d.]+ s \((snapshot|cold) boot\)")
 
 def seeded_cache(tmp_path: Path, version: str) -> Path:
     """A fresh cache holding a copy of the real cache's ``version`` and its site-packages."""
-    from harness.provision import distribution as dist, wheels
+    from harness.provision import distribution as dist
+    from harness.provision import wheels
 
     real = dist.resolve(version, None)
     site = wheels.site_packages(real.python_xy, [])
@@ -66,7 +67,7 @@ def test_second_run_restores_the_snapshot_with_the_same_results(tmp_path: Path, 
     assert not [p for p in (cache / "snapshots").iterdir() if p.name.startswith(".tmp-")]
 
 
-PROBE_TEST = '''
+PROBE_TEST = """
 import json, os, sys, tempfile
 
 def test_state():
@@ -80,7 +81,7 @@ def test_state():
     }
     with open(os.environ["SNAP_OUT"], "w") as f:
         json.dump(state, f)
-'''
+"""
 
 
 def test_per_run_state_is_reapplied_after_a_restore(tmp_path: Path) -> None:
@@ -100,9 +101,7 @@ def test_per_run_state_is_reapplied_after_a_restore(tmp_path: Path) -> None:
     cold, restored = states
     assert (cold["env"], restored["env"]) == ("1", "2")
     assert (cold["cwd"], restored["cwd"]) == (str(tmp_path / "probe1"), str(tmp_path / "probe2"))
-    assert restored["sys_path"] == [
-        entry.replace("probe1", "probe2") for entry in cold["sys_path"]
-    ]
+    assert restored["sys_path"] == [entry.replace("probe1", "probe2") for entry in cold["sys_path"]]
     for key in ("tmp", "umask", "argv0"):
         assert restored[key] == cold[key], key
 
@@ -181,8 +180,15 @@ def _document(tmp_path: Path, version: str = "314.0.7") -> dict[str, object]:
 
 @pytest.mark.parametrize(
     ("version", "ok"),
-    [("0.25.1", False), ("0.26.4", True), ("0.27.4", True), ("0.29.5", True), ("314.0.7", True),
-     ("315.0.0-alpha.2", True), ("local", False)],
+    [
+        ("0.25.1", False),
+        ("0.26.4", True),
+        ("0.27.4", True),
+        ("0.29.5", True),
+        ("314.0.7", True),
+        ("315.0.0-alpha.2", True),
+        ("local", False),
+    ],
 )
 def test_supported_versions(version: str, ok: bool) -> None:
     assert snapshot.supported(version) is ok

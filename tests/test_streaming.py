@@ -8,15 +8,18 @@ import os
 import threading
 import time
 
-from harness.inside import protocol
 from harness.host.intake import EOF, EventQueue
+from harness.inside import protocol
 
 
 def test_reader_blocks_at_the_backlog_and_loses_nothing() -> None:
     read_fd, write_fd = os.pipe()
     events = EventQueue(backlog=5)
     events.read_lines("rt0", os.fdopen(read_fd, "rb"))
-    lines = [protocol.encode(protocol.LogFinish(type="logfinish", nodeid=f"t.py::test_{i}", location=None)) for i in range(2000)]
+    lines = [
+        protocol.encode(protocol.LogFinish(type="logfinish", nodeid=f"t.py::test_{i}", location=None))
+        for i in range(2000)
+    ]
     payload = "".join(line + "\n" for line in lines).encode()
 
     def write() -> None:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.errors import HarnessError
 from harness.provision import wheels
 from harness.provision.store import cache_root
-from harness.errors import HarnessError
 
 
 @pytest.fixture(scope="session")
@@ -45,9 +45,7 @@ def error_of(*args, **kwargs) -> str:
 
 def dists(site: Path) -> dict[str, importlib.metadata.Distribution]:
     """What importlib.metadata finds in ``site`` alone, as the runtime will see it."""
-    return {
-        d.metadata["Name"].lower(): d for d in importlib.metadata.distributions(path=[str(site)])
-    }
+    return {d.metadata["Name"].lower(): d for d in importlib.metadata.distributions(path=[str(site)])}
 
 
 def test_base_requirements(sp314: Path) -> None:
@@ -64,9 +62,7 @@ def test_base_requirements(sp314: Path) -> None:
     assert all((cache_root() / "wheels" / name).is_file() for name in manifest["wheels"])
 
 
-def test_second_call_is_offline(
-    sp314: Path, no_subprocess: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_second_call_is_offline(sp314: Path, no_subprocess: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
     start = time.perf_counter()
     assert wheels.site_packages("3.14", []) == sp314
@@ -123,12 +119,9 @@ def test_requirements_file_missing(tmp_path: Path, tmp_cache: Path, no_subproces
 
 def test_no_pure_wheel(tmp_cache: Path) -> None:
     assert error_of("3.14", ["numpy"]) == (
-        "no pure-Python wheel of numpy for Python 3.14 "
-        "(Pyodide can only use pure wheels from PyPI): pip found none"
+        "no pure-Python wheel of numpy for Python 3.14 (Pyodide can only use pure wheels from PyPI): pip found none"
     )
-    assert not (tmp_cache / "site-packages").exists() or not any(
-        (tmp_cache / "site-packages").iterdir()
-    )
+    assert not (tmp_cache / "site-packages").exists() or not any((tmp_cache / "site-packages").iterdir())
     assert not any(p.name.startswith(".tmp-") for p in (tmp_cache / "wheels").iterdir())
 
 
@@ -165,30 +158,20 @@ def test_index_unreachable(tmp_cache: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("PIP_FIND_LINKS", "")
     monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
     monkeypatch.setenv("PIP_RETRIES", "1")
-    assert error_of("3.14", []) == (
-        "cannot reach the package index to download wheels for Python 3.14 (offline?)"
-    )
+    assert error_of("3.14", []) == ("cannot reach the package index to download wheels for Python 3.14 (offline?)")
 
 
 def test_pip_missing(tmp_path: Path, tmp_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True
-    )
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True)
     python = tmp_path / "venv" / "bin" / "python"
     monkeypatch.setattr(sys, "executable", str(python))
-    assert (
-        error_of("3.14", [])
-        == f"pip is not available for {python}; install it (python -m ensurepip)"
-    )
+    assert error_of("3.14", []) == f"pip is not available for {python}; install it (python -m ensurepip)"
 
 
 def test_concurrent_builds_agree(tmp_cache: Path) -> None:
     """Three processes fill one empty cache at once: one entry, complete, no temp dirs left."""
     code = "from harness.provision.wheels import site_packages; print(site_packages('3.14', ['attrs']))"
-    procs = [
-        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-        for _ in range(3)
-    ]
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(3)]
     outputs = {p.communicate(timeout=120)[0].strip() for p in procs}
     assert [p.returncode for p in procs] == [0, 0, 0]
     assert len(outputs) == 1

@@ -6,8 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
-from conftest import copy_project, junit_outcomes, run_harness, run_native
+from helpers import copy_project, junit_outcomes, run_harness, run_native
 
 
 def runtimes_used(project: Path) -> Counter[str]:

@@ -70,9 +70,7 @@ def _run(mod: Patch, enabled: bool, opts: dict[str, Any]) -> PatchResult:
     return res
 
 
-def apply_all(
-    enabled: bool = True, *, nodefs_dirs: Sequence[str] | None = None
-) -> list[PatchResult]:
+def apply_all(enabled: bool = True, *, nodefs_dirs: Sequence[str] | None = None) -> list[PatchResult]:
     """Probe every registered patch and apply it where its defect is present.
 
     `enabled=False` (``--no-patches``) only probes. `nodefs_dirs`: host-mounted (NODEFS)
@@ -88,7 +86,7 @@ def apply_all(
         try:
             results.append(_run(mod, enabled, opts))
         except Exception as e:  # noqa: BLE001 - a broken patch must not take the whole run down
-            name = getattr(mod, "NAME", mod.__name__)
+            name = str(getattr(mod, "NAME", getattr(mod, "__name__", "?")))
             results.append(
                 PatchResult(
                     name=name,

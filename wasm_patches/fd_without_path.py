@@ -17,6 +17,7 @@ stream (MEMFS node, or the host fd through Node's ``fs``). Importable on plain C
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import stat
 import sys
@@ -27,8 +28,16 @@ from typing import Any
 NAME = "fd-without-path"
 
 CHECKS: tuple[str, ...] = (
-    "fstat", "stat_fd", "ftruncate", "truncate", "fchmod", "fchown",
-    "utime_fd", "dup_fstat", "pipe_fstat", "tempfile_on_nodefs",
+    "fstat",
+    "stat_fd",
+    "ftruncate",
+    "truncate",
+    "fchmod",
+    "fchown",
+    "utime_fd",
+    "dup_fstat",
+    "pipe_fstat",
+    "tempfile_on_nodefs",
 )
 
 # Which JS hook (see fd_without_path.js) repairs which sub-check.
@@ -56,7 +65,7 @@ def _in_pyodide() -> bool:
 def _module() -> Any:
     """The Emscripten Module (``FS``, ``SYSCALLS``, ``NODEFS`` ...); never cached, because a
     memory-snapshot restore gives a new Module while Python module state survives."""
-    import pyodide_js  # type: ignore[import-not-found]  # only exists inside Pyodide
+    import pyodide_js  # only exists inside Pyodide
 
     return pyodide_js._module
 
@@ -204,9 +213,14 @@ def _c_tempfile(d: str) -> None:
 
 
 _PER_DIR: dict[str, Callable[[str], None]] = {
-    "fstat": _c_fstat, "stat_fd": _c_stat_fd, "ftruncate": _c_ftruncate,
-    "truncate": _c_truncate, "fchmod": _c_fchmod, "fchown": _c_fchown,
-    "utime_fd": _c_utime_fd, "dup_fstat": _c_dup_fstat,
+    "fstat": _c_fstat,
+    "stat_fd": _c_stat_fd,
+    "ftruncate": _c_ftruncate,
+    "truncate": _c_truncate,
+    "fchmod": _c_fchmod,
+    "fchown": _c_fchown,
+    "utime_fd": _c_utime_fd,
+    "dup_fstat": _c_dup_fstat,
 }
 
 
@@ -235,9 +249,9 @@ def detail(nodefs_dirs: Sequence[str] | None = None) -> dict[str, dict[str, str 
             for check, fn in _PER_DIR.items():
                 if check == "dup_fstat" and kind == "nodefs" and not _dup_shares_host_fd():
                     continue
-                run(check, kind, lambda fn=fn, d=d: fn(d))
+                run(check, kind, functools.partial(fn, d))
             if kind == "nodefs":
-                run("tempfile_on_nodefs", kind, lambda d=d: _c_tempfile(d))
+                run("tempfile_on_nodefs", kind, functools.partial(_c_tempfile, d))
         run("pipe_fstat", "-", _c_pipe_fstat)
     finally:
         os.umask(old_umask)
@@ -292,7 +306,7 @@ def apply(defects: dict[str, bool], **_: object) -> None:
     wanted = [h for h, checks in HOOKS.items() if any(defects.get(c) for c in checks)]
     if not wanted or not _in_pyodide():
         return
-    from pyodide.code import run_js  # type: ignore[import-not-found]
+    from pyodide.code import run_js
 
     js_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fd_without_path.js")
     with open(js_file, encoding="utf-8") as f:

@@ -17,21 +17,25 @@ INSTALLED: list[str] = []
 
 
 def _js() -> Any:
-    from pyodide.code import run_js  # type: ignore[import-not-found]  # only inside Pyodide
+    from pyodide.code import run_js  # only inside Pyodide
 
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "sockets_listen.js"), encoding="utf-8") as f:
         return run_js(f.read())
 
 
+def _in_pyodide() -> bool:
+    return sys.platform == "emscripten"
+
+
 def _module() -> Any:
-    import pyodide_js  # type: ignore[import-not-found]
+    import pyodide_js
 
     return pyodide_js._module
 
 
 def probe(**_: object) -> dict[str, bool]:
     """True if listen() raises a non-errno JS error (it would be fatal from Python)."""
-    if sys.platform != "emscripten":
+    if not _in_pyodide():
         return {"listen": False}
     return {"listen": bool(_js().probe(_module()))}
 

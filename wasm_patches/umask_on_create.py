@@ -91,10 +91,10 @@ def apply(defects: dict[str, bool], **_: object) -> None:
     global _STATE
     if not any(defects.values()) or not _in_pyodide():
         return
-    import js  # type: ignore[import-not-found]  # js, pyodide*: only exist inside Pyodide
-    import pyodide_js  # type: ignore[import-not-found]
-    from pyodide.code import run_js  # type: ignore[import-not-found]
-    from pyodide.ffi import to_js  # type: ignore[import-not-found]
+    import js  # js, pyodide*: only exist inside Pyodide
+    import pyodide_js
+    from pyodide.code import run_js
+    from pyodide.ffi import to_js
 
     real_umask = getattr(os.umask, "__wrapped__", os.umask)
     current = real_umask(0)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+from harness.errors import HarnessError
 from harness.provision import distribution as dist
 from harness.provision.store import cache_root
-from harness.errors import HarnessError
 
 
 def _version(command: list[str]) -> str | None:

@@ -7,16 +7,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from harness.host.intake import EventQueue
+from harness.inside import protocol
 from harness.options import Settings
 from harness.provision.boot import boot_config
 from harness.runtimes import runtime_class
 from harness.runtimes.base import wait_ready
+from wasm_patches.contract import PatchResult
 
 
-def probe_version(settings: Settings) -> dict[str, Any]:
+def probe_version(settings: Settings) -> protocol.Ready:
     """Boot once and return the runtime's ``ready`` event (patch results included)."""
     boot = boot_config(settings, cwd=Path.cwd(), paths=[])
     runtime = runtime_class(settings.runtime)(boot, EventQueue(), "probe")
@@ -24,13 +25,14 @@ def probe_version(settings: Settings) -> dict[str, Any]:
         runtime.start()
         ready = wait_ready(runtime)
         runtime.exit()
-        return ready | {"pyodide": boot.dist.version}
+        ready["pyodide"] = boot.dist.version
+        return ready
     finally:
         runtime.kill()
         boot.cleanup()
 
 
-def cell(patch: dict[str, Any], check: str) -> str:
+def cell(patch: PatchResult, check: str) -> str:
     if not patch["defects"].get(check):
         return "absent"
     if patch.get("applied") and patch["fixed"].get(check):
@@ -40,7 +42,7 @@ def cell(patch: dict[str, Any], check: str) -> str:
     return "present"
 
 
-def table(readies: Sequence[dict[str, Any]]) -> list[str]:
+def table(readies: Sequence[protocol.Ready]) -> list[str]:
     """Defect x version rows, one block per patch."""
     header = ["defect"] + [f"{r['pyodide']} (py {r['python']})" for r in readies]
     rows = [header]
@@ -51,7 +53,7 @@ def table(readies: Sequence[dict[str, Any]]) -> list[str]:
         for check in checks:
             rows.append([f"{name}: {check}"] + [cell(p, check) for p in patches])
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    return ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows]
+    return ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in rows]
 
 
 def probe(settings: Settings, versions: Sequence[str | None]) -> int:

@@ -18,6 +18,7 @@ import pytest
 
 from harness.coverage.sink import CoverageSettings, CoverageSink, new_coverage
 from harness.errors import HarnessError
+from harness.inside import protocol
 
 # --cov-report kinds: the terminal ones print here, the others write a file or directory.
 TERMINAL_REPORTS = ("term", "term-missing")
@@ -48,7 +49,7 @@ class CoveragePlugin:
         self.output: list[str] = []
         self.failed_under: str | None = None
 
-    def add(self, event: dict[str, Any]) -> None:
+    def add(self, event: protocol.CoverageEvent) -> None:
         """A ``coverage`` event from a runtime (the controller calls this)."""
         if self.sink is not None:
             self.sink.add(event)
@@ -82,8 +83,7 @@ class CoveragePlugin:
             fail_under = cov.config.fail_under
         if fail_under and coverage.results.should_fail_under(total, fail_under, cov.config.precision):
             self.failed_under = (
-                f"FAIL Required test coverage of {fail_under:g}% not reached. "
-                f"Total coverage: {total:.2f}%"
+                f"FAIL Required test coverage of {fail_under:g}% not reached. Total coverage: {total:.2f}%"
             )
             session.testsfailed += 1
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.inside import protocol
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class CoverageSink:
             suffix=True if config.parallel else None,  # parallel=True: `coverage combine` later
         )
 
-    def add(self, event: dict[str, Any]) -> None:
+    def add(self, event: protocol.CoverageEvent) -> None:
         """One ``coverage`` event (see ``harness.inside.protocol``)."""
         self.events += 1
         if event.get("context") != self.context:

@@ -137,10 +137,10 @@ class Controller:
                     self._check_clocks()
                     continue
                 worker, event = got
-                slot = self.pool.slot_of(worker)
-                if slot is None or slot.finished:
+                current = self.pool.slot_of(worker)
+                if current is None or current.finished:
                     continue  # a replaced runtime's last words
-                self._dispatch(slot, event)
+                self._dispatch(current, event)
                 if writer is not None and self.pool.events.empty():
                     writer.flush()  # live even when stdout is a pipe (CI logs), batched in bursts
         except PoolError as exc:
@@ -334,14 +334,8 @@ class Controller:
     def _end(self, session: pytest.Session) -> None:
         """Raise what the runtimes' sessions ended with, so the host ends the same way."""
         ending = self.ending
-        if ending.error is not None and ending.error["kind"] == "usage":
-            raise pytest.UsageError(ending.error["message"])
         if ending.error is not None:
-            terminal = self.config.pluginmanager.get_plugin("terminalreporter")
-            if terminal is not None:
-                for line in ending.error["message"].splitlines():
-                    terminal.write_line(f"INTERNALERROR> {line}")
-            raise pytest.exit.Exception(f"{ending.error['kind']} error inside the runtime", returncode=3)
+            self._raise_error(ending.error)
         if ending.collection_crash is not None:
             raise session.Interrupted(ending.collection_crash)
         if ending.crashes and not session.shouldfail:
@@ -355,6 +349,16 @@ class Controller:
             raise session.Interrupted(interrupted["message"])
         if session.shouldstop:
             raise session.Interrupted(session.shouldstop)
+
+    def _raise_error(self, error: protocol.Error) -> None:
+        """A usage error ends the host as one (exit 4), anything else as INTERNALERROR (3)."""
+        if error["kind"] == "usage":
+            raise pytest.UsageError(error["message"])
+        terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is not None:
+            for line in error["message"].splitlines():
+                terminal.write_line(f"INTERNALERROR> {line}")
+        raise pytest.exit.Exception(f"{error['kind']} error inside the runtime", returncode=3)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """Say how many failures are WebAssembly limitations rather than the project's bugs."""

@@ -44,7 +44,7 @@ class RuntimeItem(pytest.Item):
     def __repr__(self) -> str:
         return f"<{self.kind} {self.name}>"
 
-    @property  # type: ignore[override]
+    @property
     def location(self) -> tuple[str, int | None, str]:
         return self._runtime_location
 
@@ -83,16 +83,12 @@ class ItemRegistry:
             node = self._collectors.get(key)
             if node is None:
                 kind, name = chain[depth - 1]
-                node = RuntimeCollector.from_parent(
-                    parent, name=name, kind=kind, nodeid=f"{parent.nodeid}/{name}"
-                )
+                node = RuntimeCollector.from_parent(parent, name=name, kind=kind, nodeid=f"{parent.nodeid}/{name}")
                 self._collectors[key] = node
             parent = node
         return parent
 
-    def get(
-        self, nodeid: str, location: list[Any] | None = None, chain: list[list[str]] | None = None
-    ) -> RuntimeItem:
+    def get(self, nodeid: str, location: list[Any] | None = None, chain: list[list[str]] | None = None) -> RuntimeItem:
         item = self._items.get(nodeid)
         if item is None:
             file, line, domain = location if location else (nodeid.split("::")[0], None, nodeid)

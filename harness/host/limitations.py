@@ -83,9 +83,24 @@ _MISSING_MODULES: dict[str, tuple[str, str]] = {
 # os functions CPython on Linux has and Pyodide lacks (hasattr checked in the runtime); the
 # process-related ones (posix_spawn, forkpty, wait3/wait4, pidfd_open) have their own entry.
 _MISSING_OS = (
-    "link", "mkfifo", "mknod", "getgroups", "initgroups", "setxattr", "getxattr", "listxattr",
-    "sendfile", "sched_getaffinity", "sched_setaffinity", "memfd_create",
-    "eventfd", "splice", "pipe2", "nice", "getrandom", "get_terminal_size",
+    "link",
+    "mkfifo",
+    "mknod",
+    "getgroups",
+    "initgroups",
+    "setxattr",
+    "getxattr",
+    "listxattr",
+    "sendfile",
+    "sched_getaffinity",
+    "sched_setaffinity",
+    "memfd_create",
+    "eventfd",
+    "splice",
+    "pipe2",
+    "nice",
+    "getrandom",
+    "get_terminal_size",
 )
 
 _MODULE_RE = "|".join(re.escape(m) for m in _MISSING_MODULES)
@@ -362,7 +377,9 @@ def match(longrepr_text: str) -> Limitation | None:
     if module:
         what, seen = _MISSING_MODULES[module.group(1)]
         return Limitation("module", _MODULE_PATTERN, f"{PREFIX}{what}", seen)
-    every_line = "\n".join(_E_PREFIX.sub("", l) for l in longrepr_text.splitlines() if l[:1] not in ("", " ", "\t", ">"))
+    every_line = "\n".join(
+        _E_PREFIX.sub("", ln) for ln in longrepr_text.splitlines() if ln[:1] not in ("", " ", "\t", ">")
+    )
     return _errno_mismatch(every_line, longrepr_text)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -23,6 +23,7 @@ from harness.host import limitations
 from harness.host.items import ItemRegistry
 from harness.inside import protocol
 from harness.inside.protocol import location_in
+
 
 @dataclass
 class Running:
@@ -150,7 +151,7 @@ class Replayer:
         running = self.running.get(worker)
         if running is None:
             return None
-        when = "teardown" if "call" in running.phases else "call"
+        when: Literal["setup", "call", "teardown"] = "teardown" if "call" in running.phases else "call"
         if "setup" not in running.phases:
             when = "setup"
         report = pytest.TestReport(

@@ -248,8 +248,14 @@ EVENTS: dict[str, type] = {
 COMMANDS: dict[str, type] = {"run": Run, "schedule": Schedule, "shutdown": Shutdown, "exit": Exit}
 EVENT_TYPES = frozenset(EVENTS)
 COMMAND_TYPES = frozenset(COMMANDS)
+
+
 # Keys each message must carry (checked on decode: a cheap set comparison per line).
-_REQUIRED = {name: frozenset(cls.__required_keys__) for name, cls in {**EVENTS, **COMMANDS}.items()}
+def _required_keys(cls: Any) -> frozenset[str]:
+    return frozenset(cls.__required_keys__)
+
+
+_REQUIRED = {name: _required_keys(cls) for name, cls in {**EVENTS, **COMMANDS}.items()}
 
 
 class ProtocolError(Exception):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import collections
 import os
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import pytest
 
@@ -226,9 +226,7 @@ class EventPlugin:
             self.emit_coverage(self._coverage.flush())
         self.emit(protocol.LogFinish(type="logfinish", nodeid=nodeid, location=protocol.location_out(location)))
 
-    def pytest_warning_recorded(
-        self, warning_message: Any, when: str, nodeid: str, location: Any
-    ) -> None:
+    def pytest_warning_recorded(self, warning_message: Any, when: str, nodeid: str, location: Any) -> None:
         self.emit(
             protocol.WarningEvent(
                 type="warning",
@@ -244,7 +242,7 @@ class EventPlugin:
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         value = excinfo.value
         returncode = getattr(value, "returncode", None)
-        kind = "exit" if isinstance(value, pytest.exit.Exception) else "interrupted"
+        kind: Literal["exit", "interrupted"] = "exit" if isinstance(value, pytest.exit.Exception) else "interrupted"
         self.emit(protocol.Interrupted(type="interrupted", kind=kind, message=str(value), returncode=returncode))
 
     def pytest_internalerror(self, excrepr: Any) -> bool:

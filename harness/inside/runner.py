@@ -17,12 +17,16 @@ import json
 import os
 import sys
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from harness.inside import protocol
 
+if TYPE_CHECKING:
+    from wasm_patches.contract import PatchResult
+
 Send = Callable[[str], None]
-Recv = Callable[[], str]
+Recv = Callable[[], "str | None"]
 
 
 def prepare_process(boot: dict[str, Any]) -> None:
@@ -45,7 +49,7 @@ def prepare_process(boot: dict[str, Any]) -> None:
     os.chdir(boot["cwd"])
 
 
-def apply_patches(boot: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+def apply_patches(boot: dict[str, Any]) -> tuple[list[PatchResult], str]:
     """Probe the runtime's known defects and fix those present (unless --no-patches)."""
     import wasm_patches
 

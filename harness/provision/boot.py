@@ -15,9 +15,10 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from pytest import __version__ as pytest_version
 
-from harness.provision import distribution as dist, invocation, wheels
 from harness.errors import HarnessError
 from harness.options import Settings
+from harness.provision import distribution as dist
+from harness.provision import invocation, wheels
 from harness.runtimes.base import RUNTIME_ROOT, BootConfig
 
 
@@ -49,9 +50,7 @@ def scratch_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="harness-scratch-"))
 
 
-def boot_config(
-    settings: Settings, cwd: Path, paths: Sequence[Path], args: Sequence[str] = ()
-) -> BootConfig:
+def boot_config(settings: Settings, cwd: Path, paths: Sequence[Path], args: Sequence[str] = ()) -> BootConfig:
     """Resolve the distribution and wheels (downloading once) and describe the boot.
 
     ``paths`` are host directories the run needs (project, rootdir); ``args`` the pytest
@@ -66,9 +65,7 @@ def boot_config(
     )
     scratch = scratch_dir()
     config_files = [cov.config_file.resolve()] if cov and cov.config_file else []
-    mounts = invocation.mount_points(
-        [cwd, *paths, site, *invocation.path_args(args, cwd), *config_files]
-    )
+    mounts = invocation.mount_points([cwd, *paths, site, *invocation.path_args(args, cwd), *config_files])
     extra = {}
     if cov is not None:
         # Never measure the harness's own runtime code or the runtime's site-packages.

@@ -13,13 +13,14 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from packaging.version import InvalidVersion, Version
 
-from harness.provision.store import TMP_PREFIX, atomic_dir, cache_root, remove_dir
 from harness.errors import HarnessError
+from harness.provision.store import TMP_PREFIX, atomic_dir, cache_root, remove_dir
 
 DEFAULT_VERSION = "314.0.7"
 
@@ -55,10 +56,7 @@ def resolve(version: str | None, dist_dir: Path | None) -> Distribution:
         return verify(dist_dir)
     version = version or DEFAULT_VERSION
     if not _VERSION_RE.fullmatch(version):
-        raise HarnessError(
-            f"invalid Pyodide version {version!r}: "
-            f"expected an exact npm version like {DEFAULT_VERSION}"
-        )
+        raise HarnessError(f"invalid Pyodide version {version!r}: expected an exact npm version like {DEFAULT_VERSION}")
     final = cache_root() / "pyodide" / version
     try:
         if final.is_dir():
@@ -90,9 +88,7 @@ def verify(path: Path) -> Distribution:
         if name not in present:
             raise HarnessError(f"{path} is not a Pyodide distribution: missing {name}")
         if not present[name].is_file() or present[name].stat().st_size == 0:
-            raise HarnessError(
-                f"{path} is not a Pyodide distribution: {name} is empty or not a file"
-            )
+            raise HarnessError(f"{path} is not a Pyodide distribution: {name} is empty or not a file")
     info = _lock_info(present["pyodide-lock.json"])
     python = info["python"]
     return Distribution(
@@ -136,7 +132,7 @@ def _lock_info(lock: Path) -> dict[str, str]:
     info = data.get("info") if isinstance(data, dict) else None
     if not isinstance(info, dict) or not isinstance(data.get("packages"), dict):
         raise HarnessError(f"{lock} does not parse: expected objects 'info' and 'packages'")
-    checks = {
+    checks: dict[str, Callable[[object], bool]] = {
         "python": lambda v: isinstance(v, str) and re.match(r"\d+\.\d+", v) is not None,
         "platform": lambda v: isinstance(v, str) and v.startswith("emscripten"),
         "arch": lambda v: v is None or v in ("wasm32", "wasm64"),
@@ -208,7 +204,10 @@ def _extract_package(tgz: Path, dest: Path) -> None:
                     target.mkdir(parents=True, exist_ok=True)
                 elif member.isfile():
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    with tar.extractfile(member) as src, target.open("wb") as out:
-                        shutil.copyfileobj(src, out)
+                    source = tar.extractfile(member)
+                    if source is None:
+                        continue
+                    with source, target.open("wb") as out:
+                        shutil.copyfileobj(source, out)
     except (OSError, tarfile.TarError) as exc:
         raise HarnessError(f"cannot unpack {tgz.name} from npm: {exc}") from None

@@ -23,8 +23,8 @@ from pathlib import Path, PurePosixPath
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from harness.provision.store import TMP_PREFIX, atomic_dir, atomic_write_bytes, cache_root, remove_dir
 from harness.errors import HarnessError
+from harness.provision.store import TMP_PREFIX, atomic_dir, atomic_write_bytes, cache_root, remove_dir
 
 BASE_REQUIREMENTS = ["pytest"]
 
@@ -55,9 +55,7 @@ _NETWORK_HINTS = (
 )
 
 
-def site_packages(
-    python_xy: str, requirements: Sequence[str], requirements_files: Iterable[Path] = ()
-) -> Path:
+def site_packages(python_xy: str, requirements: Sequence[str], requirements_files: Iterable[Path] = ()) -> Path:
     """An absolute site-packages dir holding ``BASE_REQUIREMENTS + requirements`` for Python X.Y.
 
     A user pin such as ``pytest==8.3.5`` wins over the unpinned base ``pytest``: pip merges
@@ -68,9 +66,7 @@ def site_packages(
     reqs = [*BASE_REQUIREMENTS, *requirements]
     for req in reqs:
         if req.strip().startswith("-"):
-            raise HarnessError(
-                f"requirement {req!r} looks like a pip option; put it in a requirements file"
-            )
+            raise HarnessError(f"requirement {req!r} looks like a pip option; put it in a requirements file")
     files = [Path(f).absolute() for f in requirements_files]
     final = cache_root() / "site-packages" / _key(python_xy, reqs, files)
     if (final / MANIFEST).is_file():
@@ -100,9 +96,7 @@ def _key(python_xy: str, reqs: list[str], files: list[Path]) -> str:
         try:
             h.update(b"\0" + f.read_bytes())
         except OSError as exc:
-            raise HarnessError(
-                f"cannot read requirements file {f}: {exc.strerror or exc}"
-            ) from None
+            raise HarnessError(f"cannot read requirements file {f}: {exc.strerror or exc}") from None
     return h.hexdigest()[:24]
 
 
@@ -134,9 +128,7 @@ def _download(python_xy: str, reqs: list[str], files: list[Path]) -> list[Path]:
 def _pip_failure(python_xy: str, output: str) -> str:
     """One line explaining a failed ``pip download``."""
     if any(hint in output for hint in _NETWORK_HINTS):
-        return (
-            f"cannot reach the package index to download wheels for Python {python_xy} (offline?)"
-        )
+        return f"cannot reach the package index to download wheels for Python {python_xy} (offline?)"
     missing = _NOT_FOUND.search(output)
     if missing:
         versions = _FROM_VERSIONS.search(output)
@@ -144,9 +136,7 @@ def _pip_failure(python_xy: str, output: str) -> str:
         detail = (
             "pip found none"
             if found == ["none"]
-            else "versions with one: "
-            + ", ".join(found[-5:])
-            + (" (newest last)" if len(found) > 5 else "")
+            else "versions with one: " + ", ".join(found[-5:]) + (" (newest last)" if len(found) > 5 else "")
         )
         return (
             f"no pure-Python wheel of {missing.group(1)} for Python {python_xy} "

@@ -9,23 +9,23 @@ carries the protocol's lines; what runs inside (``browsers/boot.mjs`` then
 from __future__ import annotations
 
 import collections
-import shutil
-import threading
-from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 import os
 import re
+import shutil
+import threading
 import time
-from pathlib import Path
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any, ClassVar
 
 import harness
 import wasm_patches
-from harness.inside import protocol
-from harness.host.intake import EventQueue, Incoming
-from harness.provision.distribution import Distribution
 from harness.errors import HarnessError
+from harness.host.intake import EventQueue, Incoming
+from harness.inside import protocol
+from harness.provision.distribution import Distribution
 
 # Where the runtime-side Python is copied inside the runtime's own file system.
 RUNTIME_ROOT = "/harness-runtime"
@@ -234,7 +234,7 @@ _JS_FRAME = re.compile(r"^\s*(at \S|\S*@\S+:\d+:\d+$)")
 
 def strip_js_stack(message: str) -> str:
     """A runtime error without its JavaScript stack frames."""
-    return "\n".join(l for l in message.splitlines() if not _JS_FRAME.match(l)).strip()
+    return "\n".join(ln for ln in message.splitlines() if not _JS_FRAME.match(ln)).strip()
 
 
 def fatal_headline(message: str) -> str:
@@ -243,7 +243,7 @@ def fatal_headline(message: str) -> str:
     A Python exception arrives as ``PythonError: Traceback ...`` whose last line is the
     exception; a JS error (``RangeError: ...``, ``Exit: Program terminated ...``) leads.
     """
-    lines = [l.strip() for l in strip_js_stack(message).splitlines() if l.strip()]
+    lines = [ln.strip() for ln in strip_js_stack(message).splitlines() if ln.strip()]
     if not lines:
         return ""
     return lines[-1] if lines[0].startswith("PythonError") else lines[0]

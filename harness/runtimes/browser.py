@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import IO, Any, ClassVar
 
 import browsers
-from harness.inside import protocol
-from harness.runtimes.web import bundle
 from harness.errors import HarnessError
+from harness.inside import protocol
 from harness.runtimes.base import BootConfig, Runtime, StderrTail
+from harness.runtimes.web import bundle
 from harness.runtimes.web.server import Channel, RunServer
 
 # How long a launched browser may take to open the page's event socket (before Pyodide loads).

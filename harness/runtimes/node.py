@@ -14,9 +14,9 @@ import sys
 import tempfile
 
 import browsers
+from harness.errors import HarnessError
 from harness.inside import protocol
 from harness.runtimes import snapshot
-from harness.errors import HarnessError
 from harness.runtimes.base import Runtime, StderrTail
 
 MIN_NODE_MAJOR = 18

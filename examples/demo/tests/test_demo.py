@@ -1,7 +1,6 @@
 import sys
 
 import pytest
-
 from demo_pkg import greet, mean
 
 

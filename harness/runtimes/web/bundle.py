@@ -48,49 +48,60 @@ class Bundle:
     digest: str
 
 
-def pack(root: Path) -> Bundle:
-    """Pack the tree at ``root`` (a directory or a single file) for the same path inside."""
-    dirs: list[list[object]] = []
-    files: list[list[object]] = []
-    links: list[list[str]] = []
-    blobs: list[bytes] = []
-    total = 0
+class _Packer:
+    """Collects one tree's directories, files and links, within the size limits."""
 
-    def add_file(path: Path, st: os.stat_result) -> None:
-        nonlocal total
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.dirs: list[list[object]] = []
+        self.files: list[list[object]] = []
+        self.links: list[list[str]] = []
+        self.blobs: list[bytes] = []
+        self.total = 0
+
+    def add_file(self, path: Path, st: os.stat_result) -> None:
         data = path.read_bytes()
-        total += len(data)
-        if total > MAX_BYTES or len(files) >= MAX_FILES:
+        self.total += len(data)
+        if self.total > MAX_BYTES or len(self.files) >= MAX_FILES:
             raise HarnessError(
-                f"{root} is too large to copy into a browser runtime (over {MAX_FILES} files or "
+                f"{self.root} is too large to copy into a browser runtime (over {MAX_FILES} files or "
                 f"{MAX_BYTES >> 20} MB); run from a smaller directory or use --runtime node"
             )
-        files.append([str(path), len(data), stat.S_IMODE(st.st_mode), st.st_mtime])
-        blobs.append(data)
+        self.files.append([str(path), len(data), stat.S_IMODE(st.st_mode), st.st_mtime])
+        self.blobs.append(data)
 
-    def walk(directory: Path) -> None:
-        st = directory.stat()
-        dirs.append([str(directory), stat.S_IMODE(st.st_mode), st.st_mtime])
+    def add_dir(self, directory: Path, st: os.stat_result) -> None:
+        self.dirs.append([str(directory), stat.S_IMODE(st.st_mode), st.st_mtime])
+
+    def walk(self, directory: Path) -> None:
+        self.add_dir(directory, directory.stat())
         with os.scandir(directory) as it:
             entries = sorted(it, key=lambda e: e.name)
         for entry in entries:
             path = Path(entry.path)
             if entry.is_symlink():
-                links.append([str(path), os.readlink(path)])
+                self.links.append([str(path), os.readlink(path)])
             elif entry.is_dir():
                 if entry.name not in EXCLUDED_DIRS and not (path / "pyvenv.cfg").exists():
-                    walk(path)
+                    self.walk(path)
             elif entry.is_file():
-                add_file(path, entry.stat())
+                self.add_file(path, entry.stat())
 
+    def bundle(self) -> Bundle:
+        header = json.dumps({"dirs": self.dirs, "files": self.files, "links": self.links}).encode("utf-8")
+        data = b"".join([struct.pack("<I", len(header)), header, *self.blobs])
+        return Bundle(str(self.root), data, hashlib.sha256(data).hexdigest()[:32])
+
+
+def pack(root: Path) -> Bundle:
+    """Pack the tree at ``root`` (a directory or a single file) for the same path inside."""
+    packer = _Packer(root)
     try:
         if root.is_dir():
-            walk(root)
+            packer.walk(root)
         else:
-            dirs.append([str(root.parent), 0o755, root.parent.stat().st_mtime])
-            add_file(root, root.stat())
+            packer.dirs.append([str(root.parent), 0o755, root.parent.stat().st_mtime])
+            packer.add_file(root, root.stat())
     except OSError as exc:
         raise HarnessError(f"cannot read {exc.filename} for the browser runtime: {exc.strerror}") from None
-    header = json.dumps({"dirs": dirs, "files": files, "links": links}).encode("utf-8")
-    data = b"".join([struct.pack("<I", len(header)), header, *blobs])
-    return Bundle(str(root), data, hashlib.sha256(data).hexdigest()[:32])
+    return packer.bundle()

@@ -34,10 +34,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from harness.host.intake import EOF, EventQueue, decode_or_error
 from harness.inside import protocol
 from harness.runtimes.web import websocket
 from harness.runtimes.web.bundle import Bundle
-from harness.host.intake import EOF, EventQueue, decode_or_error
 
 # How long one ``command`` long-poll waits before answering 204 (the page asks again).
 POLL_SECONDS = 10.0
@@ -190,73 +190,84 @@ def _content_type(name: str) -> str:
     return CONTENT_TYPES.get(Path(name).suffix, "application/octet-stream")
 
 
+class _Handler(BaseHTTPRequestHandler):
+    """One request to a run's server; ``run_server`` is set per run by ``_handler_class``."""
+
+    run_server: RunServer
+    protocol_version = "HTTP/1.1"  # keep-alive: one connection carries the boot's fetches
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the terminal belongs to pytest's report
+
+    def do_GET(self) -> None:
+        route = self.run_server.authorized(self.path)
+        if route is None:
+            return self._reply(HTTPStatus.FORBIDDEN, b"forbidden\n")
+        if route == "events" and self.headers.get("Upgrade", "").lower() == "websocket":
+            return self._events()
+        if route == "command":
+            return self._command()
+        found = self.run_server.static(route)
+        if found is None:
+            return self._reply(HTTPStatus.NOT_FOUND, b"not found\n")
+        body, content_type, immutable = found
+        self._reply(HTTPStatus.OK, body, content_type, IMMUTABLE if immutable else "no-store")
+
+    def do_POST(self) -> None:
+        self._reply(
+            HTTPStatus.FORBIDDEN if self.run_server.authorized(self.path) is None else HTTPStatus.METHOD_NOT_ALLOWED,
+            b"",
+        )
+
+    def _reply(
+        self,
+        status: HTTPStatus,
+        body: bytes,
+        content_type: str = "text/plain; charset=utf-8",
+        cache: str = "no-store",
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", cache)
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _command(self) -> None:
+        channel = self.run_server.channel
+        line = None if channel.closed else channel.next_command(POLL_SECONDS)
+        if channel.closed:
+            return self._reply(HTTPStatus.GONE, b"")
+        if line is None:
+            return self._reply(HTTPStatus.NO_CONTENT, b"")
+        self._reply(HTTPStatus.OK, line.encode("utf-8"))
+
+    def _events(self) -> None:
+        channel = self.run_server.channel
+        key = self.headers.get("Sec-WebSocket-Key")
+        if not key or not channel.claim():
+            return self._reply(HTTPStatus.CONFLICT, b"")
+        self.send_response(HTTPStatus.SWITCHING_PROTOCOLS)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", websocket.accept_key(key))
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        try:
+            for opcode, payload in websocket.messages(self.rfile):
+                if opcode == websocket.TEXT:
+                    channel.deliver(payload)
+                elif payload:
+                    channel.output(payload[0], payload[1:])
+            self.wfile.write(websocket.CLOSE_FRAME)
+        except OSError:
+            pass  # the browser went away mid-frame: the stream ends all the same
+        finally:
+            channel.end()
+
+
 def _handler_class(server: RunServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive: one connection carries the boot's fetches
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # the terminal belongs to pytest's report
-
-        def do_GET(self) -> None:
-            route = server.authorized(self.path)
-            if route is None:
-                return self._reply(HTTPStatus.FORBIDDEN, b"forbidden\n")
-            if route == "events" and self.headers.get("Upgrade", "").lower() == "websocket":
-                return self._events()
-            if route == "command":
-                return self._command()
-            found = server.static(route)
-            if found is None:
-                return self._reply(HTTPStatus.NOT_FOUND, b"not found\n")
-            body, content_type, immutable = found
-            self._reply(HTTPStatus.OK, body, content_type, IMMUTABLE if immutable else "no-store")
-
-        def do_POST(self) -> None:
-            self._reply(HTTPStatus.FORBIDDEN if server.authorized(self.path) is None else HTTPStatus.METHOD_NOT_ALLOWED, b"")
-
-        def _reply(
-            self, status: HTTPStatus, body: bytes, content_type: str = "text/plain; charset=utf-8",
-            cache: str = "no-store",
-        ) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", cache)
-            self.send_header("X-Content-Type-Options", "nosniff")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def _command(self) -> None:
-            channel = server.channel
-            line = None if channel.closed else channel.next_command(POLL_SECONDS)
-            if channel.closed:
-                return self._reply(HTTPStatus.GONE, b"")
-            if line is None:
-                return self._reply(HTTPStatus.NO_CONTENT, b"")
-            self._reply(HTTPStatus.OK, line.encode("utf-8"))
-
-        def _events(self) -> None:
-            channel = server.channel
-            key = self.headers.get("Sec-WebSocket-Key")
-            if not key or not channel.claim():
-                return self._reply(HTTPStatus.CONFLICT, b"")
-            self.send_response(HTTPStatus.SWITCHING_PROTOCOLS)
-            self.send_header("Upgrade", "websocket")
-            self.send_header("Connection", "Upgrade")
-            self.send_header("Sec-WebSocket-Accept", websocket.accept_key(key))
-            self.end_headers()
-            self.wfile.flush()
-            self.close_connection = True
-            try:
-                for opcode, payload in websocket.messages(self.rfile):
-                    if opcode == websocket.TEXT:
-                        channel.deliver(payload)
-                    elif payload:
-                        channel.output(payload[0], payload[1:])
-                self.wfile.write(websocket.CLOSE_FRAME)
-            except OSError:
-                pass  # the browser went away mid-frame: the stream ends all the same
-            finally:
-                channel.end()
-
-    return Handler
+    """A handler class bound to ``server`` (``http.server`` instantiates it per request)."""
+    return type("Handler", (_Handler,), {"run_server": server})

@@ -12,7 +12,7 @@ import base64
 import hashlib
 import struct
 from collections.abc import Iterator
-from typing import IO
+from typing import Protocol
 
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TEXT, BINARY, CLOSE, PING = 0x1, 0x2, 0x8, 0x9
@@ -24,7 +24,13 @@ def accept_key(client_key: str) -> str:
     return base64.b64encode(hashlib.sha1((client_key + _GUID).encode("ascii")).digest()).decode("ascii")
 
 
-def _read_exact(stream: IO[bytes], count: int) -> bytes | None:
+class Readable(Protocol):
+    """What the reader needs of a stream (a socket file, a pipe, a BytesIO)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def _read_exact(stream: Readable, count: int) -> bytes | None:
     data = stream.read(count)
     return data if data is not None and len(data) == count else None
 
@@ -38,9 +44,9 @@ def _unmask(payload: bytes, mask: bytes) -> bytes:
     return (int.from_bytes(payload, "big") ^ int.from_bytes(key, "big")).to_bytes(n, "big")
 
 
-def messages(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+def messages(stream: Readable) -> Iterator[tuple[int, bytes]]:
     """``(TEXT | BINARY, payload)`` per complete message; ends at a close frame or EOF."""
-    opcode, parts = 0, []
+    opcode, parts = 0, list[bytes]()
     while True:
         head = _read_exact(stream, 2)
         if head is None:
@@ -55,7 +61,7 @@ def messages(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
             length = struct.unpack("!Q", raw)[0] if raw else -1
         mask = _read_exact(stream, 4) if head[1] & 0x80 else b"\0\0\0\0"
         payload = _read_exact(stream, length) if length >= 0 and mask is not None else None
-        if payload is None or frame_opcode == CLOSE:
+        if payload is None or mask is None or frame_opcode == CLOSE:
             return
         if frame_opcode & 0x8:
             continue  # ping/pong between fragments: nothing to answer for a one-way stream
