@@ -91,7 +91,10 @@ def test_every_command_round_trips(command: dict[str, Any]) -> None:
         ('{"v": 1, "type": "done", "exitstatus": 0}', "unsupported protocol message"),
         ('{"type": "done", "exitstatus": 0}', "unsupported protocol message"),
         (f'{{"v": {protocol.VERSION}, "type": "bogus"}}', "unknown message type 'bogus'"),
-        (f'{{"v": {protocol.VERSION}, "type": "logstart", "nodeid": "x"}}', "logstart message without location, timeout"),
+        (
+            f'{{"v": {protocol.VERSION}, "type": "logstart", "nodeid": "x"}}',
+            "logstart message without location, timeout",
+        ),
         (f'{{"v": {protocol.VERSION}, "type": "run", "args": []}}', "unknown message type 'run'"),
     ],
 )
