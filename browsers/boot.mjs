@@ -12,6 +12,21 @@
 // and `channel` = { send(line), recv() -> string | null }, the synchronous event/command
 // pipe the Python side talks through. All data arrives as JSON; no code is generated.
 
+/** The text for anything thrown: an Error, an Emscripten ErrnoError, a plain object. */
+export function describe(error) {
+  if (error instanceof Error) {
+    const stack = String(error.stack || "");
+    const head = `${error.name}: ${error.message}`;
+    return stack.startsWith(head) ? stack : `${head}\n${stack}`;
+  }
+  if (error && typeof error === "object") {
+    const name = error.name || (error.constructor && error.constructor.name) || "Error";
+    const detail = error.message || (error.errno !== undefined ? `errno ${error.errno}` : JSON.stringify(error));
+    return `${name}: ${detail}`;
+  }
+  return String(error);
+}
+
 /** Copy the runtime-side Python (harness.inside, wasm_patches) into the in-memory FS. */
 async function installFiles(pyodide, files, host) {
   const contents = await Promise.all(files.map(([, source]) => host.readFile(source)));

@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { boot } from "../boot.mjs";
+import { boot, describe } from "../boot.mjs";
 
 /** Write all of `bytes` to `fd`, retrying when a non-blocking pipe is momentarily full. */
 function writeAll(fd, bytes) {
@@ -57,7 +57,7 @@ const channel = pipeChannel(config.event_fd, config.command_fd);
 // The runtime cannot go on (a test called os._exit, a wasm trap, a JS RangeError, ...):
 // tell the host why, then exit with the program's own status when it has one.
 const fatal = (error) => {
-  const message = String(error && error.stack ? error.stack : error);
+  const message = describe(error);
   channel.send(JSON.stringify({ v: config.protocol_version, type: "error", kind: "fatal", message }));
   const exit = /Program terminated with exit\((\d+)\)/.exec(message);
   process.exit(exit ? Number(exit[1]) : 70);

@@ -1,6 +1,7 @@
 // The browser runtime, started by page.mjs on the page's thread or in a module Web Worker
-// (http://127.0.0.1:PORT/TOKEN/runtime.mjs); every URL below is relative to this script,
-// so each request carries the run's token.
+// (http://127.0.0.1:PORT/runtime.mjs); every URL below is relative to this script. Each
+// request carries the run's session cookie, which the browser got with the page and which
+// no script can read (HttpOnly): nothing here handles a secret.
 //
 // Transport (see docs/protocol.md):
 //   events   runtime -> host over a WebSocket: one protocol line per text message; Python's
@@ -11,7 +12,7 @@
 //            synchronous request is the one way a page's thread can block for it (in a
 //            worker it is the ordinary way).
 // The socket closing is the end of the stream for the host (its `eof`), whatever the cause.
-import { boot } from "./boot.mjs";
+import { boot, describe } from "./boot.mjs";
 
 /** Open the event socket; resolves once it can send. */
 function openSocket() {
@@ -76,6 +77,28 @@ function unpack(FS, bytes) {
   }
 }
 
+/**
+ * Make a WebAssembly compile/instantiate failure fatal at once. Pyodide's browser loader
+ * catches it, logs "wasm instantiation failed!" and never settles `loadPyodide` (Node's
+ * rejects with the CompileError), so a corrupt `pyodide.asm.wasm` would hang the boot.
+ */
+function failFastOnWasmErrors(onError) {
+  const originals = {};
+  for (const name of ["instantiate", "instantiateStreaming", "compile", "compileStreaming"]) {
+    const original = WebAssembly[name];
+    if (typeof original !== "function") continue;
+    originals[name] = original;
+    WebAssembly[name] = function (...args) {
+      return original.apply(this, args).catch((error) => {
+        onError(error);
+        throw error;
+      });
+    };
+  }
+  // Once Pyodide is up, a test's own failing compile is its business: undo.
+  return () => Object.assign(WebAssembly, originals);
+}
+
 const socket = await openSocket();
 const channel = socketChannel(socket);
 const config = JSON.parse(new TextDecoder().decode(await fetchBytes("boot.json")));
@@ -83,28 +106,37 @@ const config = JSON.parse(new TextDecoder().decode(await fetchBytes("boot.json")
 // The runtime cannot go on (os._exit, a wasm trap, a JS error): tell the host why, then
 // end the stream; the host restarts the browser. Firefox's `stack` lists frames only, so
 // the message leads with "Name: message" as V8's does.
+/** Python's output to the host: a binary message, first byte the fd. */
+function write(fd, bytes) {
+  const message = new Uint8Array(bytes.length + 1);
+  message[0] = fd;
+  message.set(bytes, 1);
+  socket.send(message);
+  return bytes.length;
+}
+
+let ended = false;
 const fatal = (error) => {
-  const stack = String((error && error.stack) || "");
-  const head = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  const message = stack.startsWith(head) ? stack : `${head}\n${stack}`;
+  if (ended) return;
+  ended = true;
+  const message = describe(error);
   channel.send(JSON.stringify({ v: config.protocol_version, type: "error", kind: "fatal", message }));
   socket.close();
 };
 
+const loaded = failFastOnWasmErrors(fatal);
 try {
   const distURL = new URL(config.dist, import.meta.url).href;
   const { loadPyodide } = await import(new URL("pyodide.mjs", distURL).href);
-  const pyodide = await loadPyodide({ indexURL: distURL });
+  // Until boot.mjs routes Python's output, what Python says while it starts (a "Fatal Python
+  // error" if its standard library is damaged) goes to the host's stderr, not the console.
+  const early = (fd) => (line) => write(fd, new TextEncoder().encode(line + "\n"));
+  const pyodide = await loadPyodide({ indexURL: distURL, stdout: early(1), stderr: early(2) });
+  loaded();
   pyodide.setStdin({ stdin: () => null }); // never a prompt(): stdin is at EOF, as under Node
   const host = {
     readFile: fetchBytes,
-    write: (fd, bytes) => {
-      const message = new Uint8Array(bytes.length + 1);
-      message[0] = fd;
-      message.set(bytes, 1);
-      socket.send(message);
-      return bytes.length;
-    },
+    write,
     mount: async (path) => unpack(pyodide.FS, await fetchBytes(config.bundles[path])),
   };
   await boot(pyodide, config, channel, host);

@@ -221,8 +221,18 @@ def wait_all_ready(runtimes: Sequence[Runtime], timeout: float = BOOT_TIMEOUT) -
 
 
 def boot_failure(runtime: Runtime, event: Incoming) -> str:
-    """The line that says why a runtime could not start, from its error or its exit."""
-    detail = (event["message"] if event["type"] == "error" else "") or runtime.exit_description()
+    """The line that says why a runtime could not start, from its error or its exit.
+
+    When Python itself gave up (``Fatal Python error: ...``, then an exit status: a damaged
+    standard library, say) the exit status says nothing; the line Python wrote does.
+    """
+    message = event["message"] if event["type"] == "error" else ""
+    if not message or "Program terminated with exit(" in message:
+        said = runtime.exit_description().splitlines()
+        fatal = next((line.strip() for line in said if line.startswith("Fatal Python error")), None)
+        if fatal is not None:
+            return fatal
+    detail = message or runtime.exit_description()
     text = strip_js_stack(str(detail))
     lines = [line.strip() for line in text.splitlines() if line.strip()] or ["no output"]
     return next((line for line in reversed(lines) if "Error" in line), lines[0])

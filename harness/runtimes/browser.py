@@ -1,7 +1,10 @@
 """What every headless-browser runtime shares: the run's server, the page, the stream's end.
 
-A browser runtime launches the browser binary itself, headless, on one URL: the page
-``browsers/page.html`` served by ``harness.runtimes.web.server.RunServer``. No driver (WebDriver, CDP
+A browser runtime launches the browser binary itself, headless, on one URL: a start page
+written into its private profile directory (``start_page``), which forwards to the page
+``browsers/page/page.html`` served by ``harness.runtimes.web.server.RunServer`` with the
+page's one-time secret. The command line names only that file, which no other user can
+read; the session cookie the page then gets lives in the browser alone. No driver (WebDriver, CDP
 client) sits in between: everything the harness needs travels over the run's own server,
 so Chromium and Firefox differ only in the command line (and Firefox in its profile).
 A browser that needs a driver to open a page (WebKit) would override ``launch``.
@@ -15,6 +18,7 @@ child's inherited stdout would), its stderr through ``StderrTail``.
 from __future__ import annotations
 
 import collections
+import html
 import os
 import shutil
 import signal
@@ -46,6 +50,17 @@ ENTRY_FILES = {
     "runtime.mjs": "page/runtime.mjs",
     "boot.mjs": "boot.mjs",
 }
+
+
+def start_page(profile: Path, boot_url: str) -> str:
+    """Write the start page (``browsers/page/start.html`` pointing at ``boot_url``) into the
+    private ``profile`` directory; its ``file:`` URL is what a launcher opens."""
+    template = browsers.entry("page/start.html").read_text(encoding="utf-8")
+    page = profile / "start.html"
+    fd = os.open(page, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(template.replace("BOOT_URL", html.escape(boot_url)))
+    return page.as_uri()
 
 
 def page_document(boot: BootConfig) -> tuple[dict[str, Any], list[Path], list[bundle.Bundle]]:
@@ -133,7 +148,8 @@ class BrowserRuntime(Runtime):
         self._profile = Path(tempfile.mkdtemp(prefix=f"harness-{self.name}-"))
         self.prepare_profile(self._profile)
         try:
-            url = self._server.url + ("?mode=worker" if self.in_worker else "")
+            boot_url = self._server.boot_url + ("&mode=worker" if self.in_worker else "")
+            url = start_page(self._profile, boot_url)
             self._process = self.launch(executable, self._profile, url)
         except OSError as exc:
             self.kill()

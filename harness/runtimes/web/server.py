@@ -1,10 +1,24 @@
 """The local HTTP server one browser runtime talks to: files in, events out, commands in.
 
-Bound to 127.0.0.1 on an ephemeral port. Every URL starts with the run's random token
-(``/<token>/page.html``); anything else gets 403, so another local process or a web page
-cannot read the project or inject commands. Only what the run needs is served, from fixed
-tables built at start (no directory listing, no path from the URL ever reaches the file
-system):
+Bound to 127.0.0.1 on an ephemeral port, and private to the run: no secret ever appears in a
+URL given on a command line (``/proc/PID/cmdline`` is world-readable), and every request is
+checked (``check``):
+
+- ``Host`` must name this server (``127.0.0.1:PORT`` or ``localhost:PORT``): a page of
+  another site that rebinds its DNS name to 127.0.0.1 is refused.
+- The page is opened once with a one-time secret, ``page.html?boot=SECRET`` (``boot_url``);
+  that response sets the session cookie ``harness-PORT`` (HttpOnly, SameSite=Strict, named
+  per port because cookies ignore ports), and the secret is spent. Every other request must
+  carry the cookie; only the browser that opened the page holds it (not even the page's
+  JavaScript can read it).
+- The event WebSocket must come from this origin and is accepted exactly once.
+
+Launchers never put ``boot_url`` on a command line either: ``BrowserRuntime`` writes it
+into a start page in its private profile directory and opens that file (see
+``browsers/page/start.html``).
+
+Only what the run needs is served, from fixed tables built at start (no directory listing,
+no path from the URL ever reaches the file system):
 
     page.html, page.mjs, runtime.mjs, boot.mjs   the entry point (``browsers/``)
     boot.json                             the boot document
@@ -17,7 +31,9 @@ system):
                                           yet (204), or the host is gone (410)
 
 Receivers only enqueue (the pytest-xdist rule): the WebSocket handler decodes lines into
-the ``EventQueue`` and puts ``EOF`` there once, when the page's socket closes.
+the ``EventQueue`` and puts ``EOF`` there once, when the page's socket closes. What the
+server holds per run is bounded: one message at most ``MAX_MESSAGE`` bytes, at most
+``MAX_CONNECTIONS`` connections at once, ``HEADER_SECONDS`` to send a request's headers.
 """
 
 from __future__ import annotations
@@ -41,6 +57,13 @@ from harness.runtimes.web.bundle import Bundle
 
 # How long one ``command`` long-poll waits before answering 204 (the page asks again).
 POLL_SECONDS = 10.0
+# Limits on what one run's server holds: the largest event or output message the page may
+# send (a report with megabytes of captured output fits; a runaway stream does not), the
+# connections open at once (the page needs three: fetches, socket, poll) and how long a
+# client may take to send a request's headers.
+MAX_MESSAGE = 64 * 1024 * 1024
+MAX_CONNECTIONS = 16
+HEADER_SECONDS = 30.0
 IMMUTABLE = "public, max-age=31536000, immutable"
 CONTENT_TYPES = {
     ".wasm": "application/wasm",  # anything else and loadPyodide never settles
@@ -116,6 +139,27 @@ class Channel:
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
 
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """At most ``MAX_CONNECTIONS`` at once: beyond that a connection is closed unread."""
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A browser that goes away mid-request (killed, crashed, restarted) is part of the
         job: say nothing. Anything else is a harness bug and keeps its traceback."""
@@ -125,7 +169,7 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class RunServer:
-    """Serves one browser runtime; ``url`` is the page to open."""
+    """Serves one browser runtime; ``boot_url`` opens its page, once."""
 
     def __init__(
         self,
@@ -137,13 +181,20 @@ class RunServer:
         bundles: list[Bundle],
     ) -> None:
         self.channel = channel
-        self.token = secrets.token_urlsafe(24)
+        self._boot_secret: str | None = secrets.token_urlsafe(24)
+        self._session = secrets.token_urlsafe(32)
+        self._lock = threading.Lock()
         self._boot_json = json.dumps(boot_document).encode("utf-8")
         self._entry = dict(entry_files)
         self._dist = {p.name: p for p in dist_dir.iterdir() if p.is_file()}
         self._runtime_files = list(runtime_files)
         self._bundles = {b.digest: b for b in bundles}
         self._httpd = _QuietServer(("127.0.0.1", 0), _handler_class(self))
+        host, port = self.address
+        self.origin = f"http://{host}:{port}"
+        self.cookie_name = f"harness-{port}"
+        self._hosts = {f"{host}:{port}", f"localhost:{port}"}
+        self._boot_url = f"{self.origin}/page.html?boot={self._boot_secret}"
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, args=(0.1,), name="harness-server", daemon=True
         )
@@ -155,19 +206,38 @@ class RunServer:
         return str(host), int(port)
 
     @property
-    def url(self) -> str:
-        host, port = self.address
-        return f"http://{host}:{port}/{self.token}/page.html"
+    def boot_url(self) -> str:
+        """The page's one-time URL: hand it to the browser privately (a file only the user can
+        read, a driver connection), never on a command line. Useless once the page is open."""
+        return self._boot_url
 
     def close(self) -> None:
         self.channel.close()
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def authorized(self, path: str) -> str | None:
-        """The route after ``/<token>/``, or None when the token is missing or wrong."""
-        given, _, rest = path.partition("?")[0].lstrip("/").partition("/")
-        return rest if hmac.compare_digest(given.encode(), self.token.encode()) else None
+    def check(self, path: str, headers: Any) -> tuple[str, dict[str, str]] | None:
+        """(the route, headers to add) for a request this run's page may make, or None (403).
+
+        The one request without the session cookie is the page's first, with the one-time
+        boot secret: it is answered with the cookie and the secret is spent.
+        """
+        if headers.get("Host", "") not in self._hosts:
+            return None
+        route, _, query = path.partition("?")
+        route = route.lstrip("/")
+        cookie = _cookie(headers.get("Cookie", ""), self.cookie_name)
+        if cookie is not None and hmac.compare_digest(cookie.encode(), self._session.encode()):
+            return route, {}
+        given = next((v for k, _, v in (p.partition("=") for p in query.split("&")) if k == "boot"), "")
+        if route != "page.html" or not given:
+            return None
+        with self._lock:
+            if self._boot_secret is None or not hmac.compare_digest(given.encode(), self._boot_secret.encode()):
+                return None
+            self._boot_secret = None
+        session = f"{self.cookie_name}={self._session}; Path=/; HttpOnly; SameSite=Strict"
+        return route, {"Set-Cookie": session}
 
     def static(self, route: str) -> tuple[bytes, str, bool] | None:
         """(body, content type, immutable) for a file route, or None if there is none."""
@@ -186,6 +256,15 @@ class RunServer:
         return None
 
 
+def _cookie(header: str, name: str) -> str | None:
+    """The value of cookie ``name`` in a ``Cookie`` header, if it is there."""
+    for part in header.split(";"):
+        key, eq, value = part.strip().partition("=")
+        if eq and key == name:
+            return value
+    return None
+
+
 def _content_type(name: str) -> str:
     return CONTENT_TYPES.get(Path(name).suffix, "application/octet-stream")
 
@@ -199,10 +278,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the terminal belongs to pytest's report
 
+    timeout = HEADER_SECONDS  # for the request's headers; the event socket lifts it
+
     def do_GET(self) -> None:
-        route = self.run_server.authorized(self.path)
-        if route is None:
+        checked = self.run_server.check(self.path, self.headers)
+        if checked is None:
             return self._reply(HTTPStatus.FORBIDDEN, b"forbidden\n")
+        route, extra = checked
         if route == "events" and self.headers.get("Upgrade", "").lower() == "websocket":
             return self._events()
         if route == "command":
@@ -211,13 +293,11 @@ class _Handler(BaseHTTPRequestHandler):
         if found is None:
             return self._reply(HTTPStatus.NOT_FOUND, b"not found\n")
         body, content_type, immutable = found
-        self._reply(HTTPStatus.OK, body, content_type, IMMUTABLE if immutable else "no-store")
+        self._reply(HTTPStatus.OK, body, content_type, IMMUTABLE if immutable else "no-store", extra)
 
     def do_POST(self) -> None:
-        self._reply(
-            HTTPStatus.FORBIDDEN if self.run_server.authorized(self.path) is None else HTTPStatus.METHOD_NOT_ALLOWED,
-            b"",
-        )
+        forbidden = self.run_server.check(self.path, self.headers) is None
+        self._reply(HTTPStatus.FORBIDDEN if forbidden else HTTPStatus.METHOD_NOT_ALLOWED, b"")
 
     def _reply(
         self,
@@ -225,8 +305,11 @@ class _Handler(BaseHTTPRequestHandler):
         body: bytes,
         content_type: str = "text/plain; charset=utf-8",
         cache: str = "no-store",
+        extra: dict[str, str] | None = None,
     ) -> None:
         self.send_response(status)
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", cache)
@@ -246,6 +329,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _events(self) -> None:
         channel = self.run_server.channel
         key = self.headers.get("Sec-WebSocket-Key")
+        if self.headers.get("Origin", self.run_server.origin) != self.run_server.origin:
+            return self._reply(HTTPStatus.FORBIDDEN, b"forbidden\n")
         if not key or not channel.claim():
             return self._reply(HTTPStatus.CONFLICT, b"")
         self.send_response(HTTPStatus.SWITCHING_PROTOCOLS)
@@ -255,17 +340,23 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.flush()
         self.close_connection = True
+        self.connection.settimeout(None)  # a test may run silently for as long as it likes
+        last_words: protocol.Event | None = None
         try:
-            for opcode, payload in websocket.messages(self.rfile):
+            for opcode, payload in websocket.messages(self.rfile, MAX_MESSAGE):
                 if opcode == websocket.TEXT:
                     channel.deliver(payload)
                 elif payload:
                     channel.output(payload[0], payload[1:])
             self.wfile.write(websocket.CLOSE_FRAME)
+        except websocket.TooLarge:
+            self.wfile.write(websocket.close_frame(websocket.MESSAGE_TOO_BIG))
+            message = f"the page sent a message over {MAX_MESSAGE >> 20} MB, more than the run's server accepts"
+            last_words = protocol.Error(type="error", kind="fatal", message=message)
         except OSError:
             pass  # the browser went away mid-frame: the stream ends all the same
         finally:
-            channel.end()
+            channel.end(last_words)
 
 
 def _handler_class(server: RunServer) -> type[BaseHTTPRequestHandler]:

@@ -17,6 +17,16 @@ from typing import Protocol
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TEXT, BINARY, CLOSE, PING = 0x1, 0x2, 0x8, 0x9
 CLOSE_FRAME = b"\x88\x00"
+MESSAGE_TOO_BIG = 1009  # close status: a message over the receiver's limit
+
+
+class TooLarge(Exception):
+    """The peer sent (or began) a message over the receiver's size limit."""
+
+
+def close_frame(status: int) -> bytes:
+    """An unmasked close frame (server to client) carrying ``status``."""
+    return b"\x88\x02" + struct.pack("!H", status)
 
 
 def accept_key(client_key: str) -> str:
@@ -44,9 +54,13 @@ def _unmask(payload: bytes, mask: bytes) -> bytes:
     return (int.from_bytes(payload, "big") ^ int.from_bytes(key, "big")).to_bytes(n, "big")
 
 
-def messages(stream: Readable) -> Iterator[tuple[int, bytes]]:
-    """``(TEXT | BINARY, payload)`` per complete message; ends at a close frame or EOF."""
-    opcode, parts = 0, list[bytes]()
+def messages(stream: Readable, max_size: int) -> Iterator[tuple[int, bytes]]:
+    """``(TEXT | BINARY, payload)`` per complete message; ends at a close frame or EOF.
+
+    Raises ``TooLarge`` as soon as a frame's header says the message would exceed
+    ``max_size`` bytes, before reading (and holding) any of it.
+    """
+    opcode, parts, held = 0, list[bytes](), 0
     while True:
         head = _read_exact(stream, 2)
         if head is None:
@@ -59,6 +73,8 @@ def messages(stream: Readable) -> Iterator[tuple[int, bytes]]:
         elif length == 127:
             raw = _read_exact(stream, 8)
             length = struct.unpack("!Q", raw)[0] if raw else -1
+        if length > max_size - (held if frame_opcode == 0 else 0):  # 0: continues a message
+            raise TooLarge(length)
         mask = _read_exact(stream, 4) if head[1] & 0x80 else b"\0\0\0\0"
         payload = _read_exact(stream, length) if length >= 0 and mask is not None else None
         if payload is None or mask is None or frame_opcode == CLOSE:
@@ -66,7 +82,8 @@ def messages(stream: Readable) -> Iterator[tuple[int, bytes]]:
         if frame_opcode & 0x8:
             continue  # ping/pong between fragments: nothing to answer for a one-way stream
         if frame_opcode:
-            opcode, parts = frame_opcode, []
+            opcode, parts, held = frame_opcode, [], 0
         parts.append(_unmask(payload, mask))
+        held += len(payload)
         if fin:
             yield opcode, b"".join(parts)
