@@ -25,7 +25,7 @@ from harness.host.intake import EventQueue
 from harness.inside import protocol
 from harness.runtimes import runtime_class
 from harness.runtimes.web import bundle
-from harness.runtimes.web.server import Channel, RunServer
+from harness.runtimes.web.server import MAX_CONNECTIONS, MAX_MESSAGE, Channel, RunServer
 
 # Each browser in page mode and in Web Worker mode.
 RUNTIMES = ("chromium", "firefox", "chromium-worker", "firefox-worker")
@@ -67,37 +67,54 @@ def server(tmp_path: Path):
     run.close()
 
 
-def get(run: RunServer, path: str) -> tuple[int, dict[str, str], bytes]:
-    host, port = run.address
+def get(run: RunServer, path: str, cookie: str = "", host: str = "") -> tuple[int, dict[str, str], bytes]:
+    address, port = run.address
+    request = urllib.request.Request(f"http://{address}:{port}{path}")
+    if cookie:
+        request.add_header("Cookie", cookie)
+    if host:
+        request.add_header("Host", host)
     try:
-        with urllib.request.urlopen(f"http://{host}:{port}{path}", timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read()
 
 
-def test_server_binds_loopback_and_refuses_without_token(server) -> None:
+def open_page(run: RunServer) -> str:
+    """Open the page with the one-time URL, as the browser does: the session cookie it sets."""
+    status, headers, _ = get(run, run.boot_url.split(str(run.address[1]), 1)[1])
+    assert status == 200
+    cookie = headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert cookie.startswith(f"{run.cookie_name}=")
+    return cookie.split(";")[0]
+
+
+def test_server_binds_loopback_and_refuses_without_the_session(server) -> None:
     run, _ = server
     assert run.address[0] == "127.0.0.1"
-    assert run.url.startswith(f"http://127.0.0.1:{run.address[1]}/{run.token}/")
-    for path in (
-        "/page.html",
-        "/boot.json",
-        "/dist/pyodide.asm.wasm",
-        "/x/boot.json",
-        f"/{run.token[:-1]}/boot.json",
-        "/",
-        f"/../{run.token}/boot.json",
-    ):
+    assert run.boot_url.startswith(f"http://127.0.0.1:{run.address[1]}/page.html?boot=")
+    boot_path = run.boot_url.split(str(run.address[1]), 1)[1]
+    for path in ("/page.html", "/boot.json", "/dist/pyodide.asm.wasm", "/command", "/", boot_path[:-1]):
         assert get(run, path)[0] == 403, path
+    # A page of another site whose name resolves to 127.0.0.1 (DNS rebinding): refused.
+    assert get(run, boot_path, host=f"attacker.example:{run.address[1]}")[0] == 403
+    cookie = open_page(run)
+    assert get(run, boot_path)[0] == 403  # the boot secret is spent: useless to anyone else
+    assert get(run, "/boot.json", cookie=cookie)[0] == 200
+    assert get(run, "/boot.json", cookie=cookie, host=f"attacker.example:{run.address[1]}")[0] == 403
+    assert get(run, "/boot.json", cookie=cookie[:-1])[0] == 403
+    other_port = f"harness-{run.address[1] + 1}={cookie.split('=', 1)[1]}"
+    assert get(run, "/boot.json", cookie=other_port)[0] == 403
 
 
 def test_server_serves_only_its_tables(server) -> None:
     run, _ = server
-    t = f"/{run.token}"
-    status, headers, body = get(run, f"{t}/boot.json")
+    cookie = open_page(run)
+    status, headers, body = get(run, "/boot.json", cookie)
     assert (status, json.loads(body)) == (200, {"hello": "page"})
-    status, headers, body = get(run, f"{t}/dist/pyodide.asm.wasm")
+    status, headers, body = get(run, "/dist/pyodide.asm.wasm", cookie)
     assert (status, headers["Content-Type"], body) == (200, "application/wasm", b"\0asm")
     assert "immutable" in headers["Cache-Control"]
     # No listing, no traversal, nothing outside the tables.
@@ -112,45 +129,71 @@ def test_server_serves_only_its_tables(server) -> None:
         "/bundle/",
         "/../secret.txt",
     ):
-        assert get(run, t + path)[0] == 404, path
-    assert get(run, f"{t}/file/0")[2] == b"not served"  # only because it is registered
+        assert get(run, path, cookie)[0] == 404, path
+    assert get(run, "/file/0", cookie)[2] == b"not served"  # only because it is registered
 
 
-def _websocket(run: RunServer, token: str) -> socket.socket:
+def _websocket(run: RunServer, cookie: str, origin: str = "") -> socket.socket:
     sock = socket.create_connection(run.address, timeout=30)
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall(
-        f"GET /{token}/events HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"GET /events HTTP/1.1\r\nHost: 127.0.0.1:{run.address[1]}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nCookie: {cookie}\r\nOrigin: {origin or run.origin}\r\n"
         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
     )
     return sock
 
 
-def _frame(opcode: int, payload: bytes) -> bytes:
+def _frame(opcode: int, payload: bytes, length: int | None = None) -> bytes:
     mask = os.urandom(4)
     masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-    assert len(payload) < 126
-    return bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked
+    size = len(payload) if length is None else length
+    if size < 126:
+        return bytes([0x80 | opcode, 0x80 | size]) + mask + masked
+    return bytes([0x80 | opcode, 0x80 | 127]) + size.to_bytes(8, "big") + mask + masked
 
 
 def test_event_socket_and_command_poll(server) -> None:
     run, events = server
-    refused = _websocket(run, "wrong")
-    assert refused.recv(100).startswith(b"HTTP/1.1 403")
-    sock = _websocket(run, run.token)
+    cookie = open_page(run)
+    assert _websocket(run, "harness-1=wrong").recv(100).startswith(b"HTTP/1.1 403")
+    assert _websocket(run, cookie, origin="http://attacker.example").recv(100).startswith(b"HTTP/1.1 403")
+    sock = _websocket(run, cookie)
     assert sock.recv(1000).startswith(b"HTTP/1.1 101")
-    assert _websocket(run, run.token).recv(100).startswith(b"HTTP/1.1 409")  # one page only
+    assert _websocket(run, cookie).recv(100).startswith(b"HTTP/1.1 409")  # exactly one connection
     sock.sendall(_frame(0x1, protocol.encode(protocol.Done(type="done", exitstatus=0)).encode()))
     got = events.get(timeout=10)
     assert got is not None and got[1]["type"] == "done"
     run.channel.push(protocol.encode(protocol.Exit(type="exit")))
-    status, _, body = get(run, f"/{run.token}/command")
+    status, _, body = get(run, "/command", cookie)
     assert (status, json.loads(body)["type"]) == (200, "exit")
     sock.sendall(_frame(0x8, b""))
     got = events.get(timeout=10)
     assert got is not None and got[1]["type"] == "eof"
     run.channel.close()
-    assert get(run, f"/{run.token}/command")[0] == 410
+    assert get(run, "/command", cookie)[0] == 410
+
+
+def test_server_limits(server) -> None:
+    """A message over the limit ends the stream with a reason (nothing of it is read or held);
+    connections beyond the limit are closed; a client that sends no headers is dropped."""
+    run, events = server
+    cookie = open_page(run)
+    sock = _websocket(run, cookie)
+    assert sock.recv(1000).startswith(b"HTTP/1.1 101")
+    sock.sendall(_frame(0x2, b"", length=MAX_MESSAGE + 1))
+    assert sock.recv(100) == b"\x88\x02\x03\xf1"  # close, 1009 message too big
+    got = events.get(timeout=10)
+    assert got is not None and got[1]["type"] == "error" and "over 64 MB" in got[1]["message"]
+    assert (events.get(timeout=10) or ("", {}))[1]["type"] == "eof"
+    idle = [socket.create_connection(run.address, timeout=30) for _ in range(MAX_CONNECTIONS)]
+    extra = socket.create_connection(run.address, timeout=30)
+    assert extra.recv(100) == b""  # closed unread: the server holds no more connections
+    for conn in idle:
+        conn.close()
+    deadline = time.monotonic() + 10
+    while get(run, "/boot.json", cookie)[0] != 200:  # slots come back as connections close
+        assert time.monotonic() < deadline
 
 
 def test_bundle_skips_caches_and_environments(tmp_path: Path) -> None:
