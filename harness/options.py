@@ -16,6 +16,7 @@ Adding an option is one row here plus one ``Settings`` field and its conversion.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -240,6 +241,25 @@ def strip_plugin_args(args: Sequence[str]) -> list[str]:
             continue
         result.append(arg)
     return result
+
+
+def detached_path_values(args: Sequence[str], invocation_dir: Path) -> list[tuple[str, str]]:
+    """``(flag, value)`` for each ``--harness-<name> VALUE`` in ``args`` whose value names a path.
+
+    In plugin mode pytest computes rootdir before it loads ``-p harness.plugin``, so it
+    takes such a value for a test path: rootdir, node ids and ``.pytest_cache`` would move.
+    The ``--harness-<name>=VALUE`` spelling keeps the value with its option.
+    """
+    by_plugin_flag = {option.plugin_flag: option for option in OPTIONS}
+    found = []
+    for i, arg in enumerate(args[:-1]):
+        option = by_plugin_flag.get(arg)
+        value = args[i + 1]
+        if option is None or option.arity == "none" or value.startswith("-"):
+            continue
+        if (invocation_dir / re.split(r"::|\[", value, maxsplit=1)[0]).exists():
+            found.append((arg, value))
+    return found
 
 
 def _number(flag: str, value: str, *, minimum: float = 0) -> float:

@@ -8,6 +8,7 @@ checked ``Settings`` directly. Without settings (plugin mode without
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import pytest
 
@@ -43,6 +44,19 @@ class GivenSettings:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     options.add_pytest_options(parser.getgroup("harness", "run the suite inside Pyodide (harness)"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
+    """Refuse what would make pytest differ from native: in plugin mode a separate value of a
+    ``--harness-*`` option that names a path has already been taken for a test path (pytest
+    reads rootdir before it loads this plugin). Say so before any conftest is imported."""
+    detached = options.detached_path_values(args, Path(early_config.invocation_params.dir))
+    if detached:
+        flag, value = detached[0]
+        raise pytest.UsageError(
+            f"pytest takes the separate value of {flag} for a test path (it moves rootdir): write {flag}={value}"
+        )
 
 
 def _settings(config: pytest.Config) -> Settings | None:
