@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return doctor()
         raise HarnessError(f"unknown command {command!r}; use 'harness run', 'harness probe' or 'harness doctor'")
     except HarnessError as exc:
-        print(f"harness: error: {exc}", file=sys.stderr)
+        print(f"ERROR: {exc}", file=sys.stderr)  # the prefix of pytest's usage errors: one form
         return exc.exit_code
 
 

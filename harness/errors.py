@@ -1,6 +1,7 @@
 """Errors a user can cause, each mapped to a one-line message and a documented exit code.
 
-The CLI prints ``harness: error: <message>`` and exits with ``exit_code``; no traceback.
+The CLI prints ``ERROR: <message>`` (the form of pytest's own usage errors, so every bad
+input reads alike) and exits with ``exit_code``; no traceback.
 Exit codes follow pytest's table so CI scripts need only one: 4 means "usage error" there
 too (bad option, unknown runtime or version, corrupt distribution, unresolvable wheel).
 """

@@ -8,6 +8,7 @@ checked ``Settings`` directly. Without settings (plugin mode without
 from __future__ import annotations
 
 import functools
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,20 @@ class GivenSettings:
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[SETTINGS] = self.settings
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_cmdline_parse(self) -> Generator[None, pytest.Config, pytest.Config]:
+        """pytest's argument errors in one line, as the harness's own: argparse's text names
+        the program (``cli.py``, ``pytest.main()``) and adds usage, inifile and rootdir lines;
+        its ``PROG: error: MESSAGE`` line says what was wrong with what the user typed."""
+        try:
+            return (yield)
+        except pytest.UsageError as exc:
+            text = " ".join(str(arg) for arg in exc.args)
+            said = next((line.split(": error: ", 1)[1] for line in text.splitlines() if ": error: " in line), None)
+            if said is None:
+                raise
+            raise pytest.UsageError(said) from None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -92,6 +107,7 @@ def pytest_configure(config: pytest.Config) -> None:
         try:
             coverage = CoveragePlugin(settings.coverage, f"Pyodide {boot.dist.version}")
         except HarnessError as exc:
+            boot.cleanup()  # nothing of a refused run stays behind (its scratch directory)
             raise pytest.UsageError(str(exc)) from None
         config.pluginmanager.register(coverage, "harness-coverage")
         on_coverage = coverage.add

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 
@@ -19,28 +20,36 @@ def _version(command: list[str]) -> str | None:
     return text[0] if out.returncode == 0 and text else None
 
 
-def _browser(name: str) -> str | None:
-    """The browser runtime's binary and version, found as ``--runtime name`` would find it."""
+def _browser(name: str) -> tuple[str | None, str | None]:
+    """(version or path, problem) of the browser runtime's binary, found as ``--runtime name``
+    would find it: a bad ``HARNESS_<BROWSER>`` override is the problem to report, not a
+    missing browser."""
     from harness.runtimes import runtime_class
 
+    cls = runtime_class(name)
     try:
-        executable = runtime_class(name).find_executable()  # type: ignore[attr-defined]
-    except HarnessError:
-        return None
-    return _version([executable, "--version"]) or executable
+        executable = cls.find_executable()  # type: ignore[attr-defined]
+    except HarnessError as exc:
+        override = os.environ.get(cls.executable_env)  # type: ignore[attr-defined]
+        return None, str(exc) if override else None
+    found = _version([executable, "--version"])
+    if found is None:
+        return None, f"{executable} --version fails: not a working {name}"
+    return found, None
 
 
-def checks() -> list[tuple[str, str | None, str]]:
-    """(what, found version/path or None, install hint) for everything a runtime may need.
-
-    Browser runtimes need only the browser binary: the harness launches it itself.
+def checks() -> list[tuple[str, str | None, str | None, str]]:
+    """(what, found version/path or None, problem or None, install hint) for everything a
+    runtime may need. Browser runtimes need only the browser binary: the harness launches it.
     """
     node = shutil.which("node")
+    chromium, chromium_problem = _browser("chromium")
+    firefox, firefox_problem = _browser("firefox")
     return [
-        ("node", _version([node, "--version"]) if node else None, "apt-get install nodejs (20+)"),
-        ("npm", _version(["npm", "--version"]) if shutil.which("npm") else None, "apt-get install npm"),
-        ("chromium", _browser("chromium"), "apt-get install chromium (--runtime chromium)"),
-        ("firefox", _browser("firefox"), "apt-get install firefox-esr (--runtime firefox)"),
+        ("node", _version([node, "--version"]) if node else None, None, "apt-get install nodejs (20+)"),
+        ("npm", _version(["npm", "--version"]) if shutil.which("npm") else None, None, "apt-get install npm"),
+        ("chromium", chromium, chromium_problem, "apt-get install chromium (--runtime chromium)"),
+        ("firefox", firefox, firefox_problem, "apt-get install firefox-esr (--runtime firefox)"),
     ]
 
 
@@ -51,13 +60,15 @@ def doctor() -> int:
     print(f"cached Pyodide: {', '.join(versions) if versions else 'none (fetched on first run)'}")
     missing_node = False
     table = checks()
-    for what, found, hint in table:
+    for what, found, problem, hint in table:
         if found:
             print(f"  ok       {what}: {found}")
+        elif problem:
+            print(f"  broken   {what}: {problem}")
         else:
             print(f"  missing  {what}: {hint}")
             missing_node |= what in ("node", "npm")
     print("runtimes: node" + (" (missing node/npm)" if missing_node else " ready"))
-    browsers = [what for what, found, _ in table if what in ("chromium", "firefox") and found]
+    browsers = [what for what, found, _, _ in table if what in ("chromium", "firefox") and found]
     print(f"browser runtimes ready: {', '.join(browsers) or 'none'}")
     return 1 if missing_node else 0

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pytest
+from _pytest.reports import CollectErrorRepr
 
 from harness.host import limitations
 from harness.host.items import ItemRegistry
@@ -56,7 +57,13 @@ class Replayer:
             if isinstance(data.get(key), list):
                 data[key] = tuple(data[key])
         self._share(data)
-        return self.hook.pytest_report_from_serializable(config=self.config, data=data)
+        report = self.hook.pytest_report_from_serializable(config=self.config, data=data)
+        if isinstance(report, pytest.CollectReport) and report.failed and isinstance(report.longrepr, str):
+            # A failed collection's longrepr is always a TerminalRepr natively: a plain string
+            # travels as ``str()`` of a CollectErrorRepr. Make it one again, or the summary
+            # line would quote its first line (a frame inside the runtime's site-packages).
+            report.longrepr = CollectErrorRepr(report.longrepr)
+        return report
 
     def _share(self, data: dict[str, Any]) -> None:
         """Swap decoded strings for the ones the host holds already, as a native report

@@ -172,7 +172,11 @@ def _fetch(version: str, final: Path) -> None:
             raise HarnessError(_npm_failure(version, proc))
         with atomic_dir(final) as tmp:
             _extract_package(tarballs[0], tmp)
-            verify(tmp)  # a bad download must never land in the cache
+            try:
+                verify(tmp)  # a bad download must never land in the cache
+            except HarnessError as exc:
+                why = str(exc).rsplit(": ", 1)[-1]
+                raise HarnessError(f"pyodide@{version} on npm is not a Pyodide distribution: {why}") from None
 
 
 def _npm_failure(version: str, proc: subprocess.CompletedProcess[str]) -> str:
