@@ -262,13 +262,14 @@ def detached_path_values(args: Sequence[str], invocation_dir: Path) -> list[tupl
     return found
 
 
-def _number(flag: str, value: str, *, minimum: float = 0) -> float:
+def _number(flag: str, value: str, *, minimum: float = 0, maximum: float = float("inf")) -> float:
     try:
         number = float(value)
     except ValueError:
         raise HarnessError(f"{flag} expects a number, not {value!r}") from None
-    if not number >= minimum:  # also rejects nan
-        raise HarnessError(f"{flag} expects a number >= {minimum:g}, not {value!r}")
+    if not minimum <= number <= maximum:  # also rejects nan
+        expected = f"from {minimum:g} to {maximum:g}" if maximum != float("inf") else f">= {minimum:g}"
+        raise HarnessError(f"{flag} expects a number {expected}, not {value!r}")
     return number
 
 
@@ -281,7 +282,7 @@ def _workers(value: str | None) -> int:
             return max(1, len(os.sched_getaffinity(0)))
         return os.cpu_count() or 1
     if not value.isdigit() or int(value) < 1:
-        raise HarnessError(f"-n expects a number of runtimes or 'auto', not {value!r}")
+        raise HarnessError(f"-n/--workers expects a number of runtimes or 'auto', not {value!r}")
     return int(value)
 
 
@@ -337,5 +338,5 @@ def _coverage(values: Mapping[str, Any]) -> CoverageSettings | None:
         reports=tuple(values.get("cov_report", ())),
         branch=bool(values.get("cov_branch")),
         config_file=Path(config_file) if config_file else None,
-        fail_under=_number("--cov-fail-under", fail_under) if fail_under not in (None, "") else None,
+        fail_under=_number("--cov-fail-under", fail_under, maximum=100) if fail_under not in (None, "") else None,
     )

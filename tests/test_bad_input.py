@@ -1,76 +1,178 @@
-"""Bad input: one line on stderr, exit code 4, never a traceback."""
+"""Bad input: one line on stderr, a documented exit code, never a traceback, nothing left behind.
+
+One table lists every input tried with its exit code and the line the user gets. ``{tmp}`` in
+an argument or message is the test's directory; a ``setup`` builds what the input names.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
+from harness.provision import distribution as dist
 
-def harness(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+
+class Case(NamedTuple):
+    args: list[str]
+    code: int
+    message: str  # the one stderr line, after "ERROR: " (a prefix where the rest is pip's)
+    env: dict[str, str] = {}
+    setup: Callable[[Path], None] | None = None
+
+
+def _dist_copy(tmp: Path, damage: Callable[[Path], None]) -> None:
+    """A copy of the real 314.0.7 distribution at {tmp}/dist, then damaged."""
+    good = dist.resolve("314.0.7", None).path
+    shutil.copytree(good, tmp / "dist", ignore=shutil.ignore_patterns(".*"))
+    damage(tmp / "dist")
+
+
+def _truncate(name: str, size: int) -> Callable[[Path], None]:
+    def damage(folder: Path) -> None:
+        data = (folder / name).read_bytes()
+        (folder / name).write_bytes(data[:size])
+
+    return damage
+
+
+CASES: dict[str, Case] = {
+    # The command line itself.
+    "unknown command": Case(
+        ["frobnicate"], 4, "unknown command 'frobnicate'; use 'harness run', 'harness probe' or 'harness doctor'"
+    ),
+    "option without its value": Case(["run", "--pyodide"], 4, "--pyodide needs a value (VERSION)"),
+    "flag given a value": Case(["run", "--no-patches=1"], 4, "--no-patches takes no value"),
+    "probe given a pytest argument": Case(["probe", "extra"], 4, "harness probe does not take 'extra'"),
+    "probe given a run option": Case(["probe", "--with", "x"], 4, "harness probe does not take --with"),
+    "unknown pytest option": Case(["run", "--bogus"], 4, "unrecognized arguments: --bogus"),
+    "harness option after --": Case(["run", "--", "--timeout=3"], 4, "unrecognized arguments: --timeout=3"),
+    "unknown runtime": Case(
+        ["run", "--runtime", "webkit"],
+        4,
+        "unknown runtime 'webkit'; choose one of: node, chromium, firefox, chromium-worker, firefox-worker",
+    ),
+    # Numbers.
+    "negative timeout": Case(["run", "--timeout", "-1"], 4, "--timeout expects a number >= 0, not '-1'"),
+    "timeout not a number": Case(["run", "--timeout", "abc"], 4, "--timeout expects a number, not 'abc'"),
+    "timeout nan": Case(["run", "--timeout=nan"], 4, "--timeout expects a number >= 0, not 'nan'"),
+    "no runtimes": Case(["run", "-n", "0"], 4, "-n/--workers expects a number of runtimes or 'auto', not '0'"),
+    "workers not a number": Case(
+        ["run", "--workers", "two"], 4, "-n/--workers expects a number of runtimes or 'auto', not 'two'"
+    ),
+    "coverage threshold over 100": Case(
+        ["run", "--cov", "--cov-fail-under", "101"], 4, "--cov-fail-under expects a number from 0 to 100, not '101'"
+    ),
+    # Coverage.
+    "unknown coverage report": Case(
+        ["run", "--cov", "--cov-report=bogus"],
+        4,
+        "unknown --cov-report 'bogus' (known: term, term-missing, html, xml, json, lcov, annotate, or '' for none)",
+    ),
+    "missing coverage config": Case(
+        ["run", "--cov", "--cov-config", "/nonexistent/rc"],
+        4,
+        "coverage configuration: Couldn't read '/nonexistent/rc' as a config file",
+    ),
+    # Pyodide distributions.
+    "version range": Case(
+        ["run", "--pyodide", "0.27"], 4, "invalid Pyodide version '0.27': expected an exact npm version like 314.0.7"
+    ),
+    "no such release": Case(["run", "--pyodide", "9.9.9"], 4, "no Pyodide release 9.9.9 on npm"),
+    "npm release that is no Pyodide": Case(
+        ["run", "--pyodide", "0.1.0"], 4, "pyodide@0.1.0 on npm is not a Pyodide distribution: missing pyodide.mjs"
+    ),
+    "missing dist dir": Case(
+        ["run", "--dist-dir", "/nonexistent/dist"],
+        4,
+        "/nonexistent/dist is not a Pyodide distribution: no such directory",
+    ),
+    "dist dir is a file": Case(
+        ["run", "--dist-dir", "/etc/passwd"], 4, "/etc/passwd is not a Pyodide distribution: not a directory"
+    ),
+    "dist without its wasm": Case(
+        ["run", "--dist-dir", "{tmp}/dist"],
+        4,
+        "{tmp}/dist is not a Pyodide distribution: missing pyodide.asm.wasm",
+        setup=lambda tmp: _dist_copy(tmp, lambda d: (d / "pyodide.asm.wasm").unlink()),
+    ),
+    "truncated wasm": Case(
+        ["run", "--dist-dir", "{tmp}/dist"],
+        4,
+        'node runtime failed to start: [CompileError: WebAssembly.instantiate(): section (code 2, "Import") '
+        "extends past end of the module",
+        setup=lambda tmp: _dist_copy(tmp, _truncate("pyodide.asm.wasm", 4096)),
+    ),
+    "truncated standard library": Case(
+        ["run", "--dist-dir", "{tmp}/dist"],
+        4,
+        "node runtime failed to start: Fatal Python error: Failed to import encodings module",
+        setup=lambda tmp: _dist_copy(tmp, _truncate("python_stdlib.zip", 100_000)),
+    ),
+    # Packages for the runtime.
+    "missing requirements file": Case(
+        ["run", "--requirements", "/nonexistent/req.txt"],
+        4,
+        "cannot read requirements file /nonexistent/req.txt: No such file or directory",
+    ),
+    "package with no pure wheel": Case(
+        ["run", "--with", "numpy"],
+        4,
+        "no pure-Python wheel of numpy for Python 3.14 (Pyodide can only use pure wheels from PyPI)",
+    ),
+    "package that does not exist": Case(
+        ["run", "--with", "this-package-does-not-exist-harness"],
+        4,
+        "no pure-Python wheel of this-package-does-not-exist-harness for Python 3.14",
+    ),
+    "invalid requirement": Case(
+        ["run", "--with", "not a requirement!"], 4, "invalid requirement 'not a requirement!' for --with"
+    ),
+    "pip option as requirement": Case(["run", "--with=-e."], 4, "invalid requirement '-e.' for --with"),
+    # Executables named by the environment.
+    "bad HARNESS_NODE": Case(
+        ["run"], 4, "HARNESS_NODE=/nonexistent is not an executable", env={"HARNESS_NODE": "/nonexistent"}
+    ),
+    "bad HARNESS_CHROMIUM": Case(
+        ["run", "--runtime", "chromium"],
+        4,
+        "HARNESS_CHROMIUM=/nonexistent/chromium is not an executable",
+        env={"HARNESS_CHROMIUM": "/nonexistent/chromium"},
+    ),
+    "bad HARNESS_FIREFOX": Case(
+        ["run", "--runtime", "firefox-worker"],
+        4,
+        "HARNESS_FIREFOX=/etc/passwd is not an executable",
+        env={"HARNESS_FIREFOX": "/etc/passwd"},
+    ),
+}
+
+
+@pytest.mark.usefixtures("warm_dists")
+@pytest.mark.parametrize("case", CASES.values(), ids=list(CASES))
+def test_bad_input_gives_one_line(tmp_path: Path, case: Case) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "test_x.py").write_text("def test_x():\n    pass\n")
+    if case.setup is not None:
+        case.setup(tmp_path)
+    scratch = tmp_path / "tmp"  # the run's TMPDIR: whatever it leaves behind shows here
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch), **case.env}
+    env.pop("PYTEST_ADDOPTS", None)
+    args = [arg.replace("{tmp}", str(tmp_path)) for arg in case.args]
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args], cwd=project, capture_output=True, text=True, env=env, timeout=300
     )
-
-
-def error_lines(proc: subprocess.CompletedProcess[str]) -> list[str]:
-    return [line for line in proc.stderr.splitlines() if line.strip()]
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["run", "--pyodide", "9.9.9"], "no Pyodide release 9.9.9 on npm"),
-        (["run", "--pyodide", "0.27"], "invalid Pyodide version '0.27'"),
-        (["run", "--dist-dir", "/nonexistent/dist"], "/nonexistent/dist"),
-        (["run", "--runtime", "webkit"], "unknown runtime 'webkit'"),
-        (["run", "--with", "numpy"], "no pure-Python wheel of numpy"),
-        (["run", "--with", "this-package-does-not-exist-harness"], "this-package-does-not-exist-harness"),
-        (["run", "--pyodide"], "--pyodide needs a value"),
-        (["run", "--with", "not a requirement!"], "invalid requirement 'not a requirement!'"),
-        (["frobnicate"], "unknown command 'frobnicate'"),
-    ],
-)
-def test_one_line_error_exit_4(tmp_path: Path, args: list[str], message: str) -> None:
-    (tmp_path / "test_x.py").write_text("def test_x():\n    pass\n")
-    proc = harness(*args, cwd=tmp_path)
-    lines = error_lines(proc)
-    assert proc.returncode == 4, proc.stdout + proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == case.code, proc.stdout + proc.stderr
     assert len(lines) == 1, proc.stderr
-    assert message in lines[0]
+    assert lines[0].startswith("ERROR: " + case.message.replace("{tmp}", str(tmp_path))), lines[0]
     assert "Traceback" not in proc.stdout + proc.stderr
-
-
-def test_corrupt_dist_dir(tmp_path: Path) -> None:
-    from harness.provision import distribution as dist
-
-    good = dist.resolve("314.0.7", None).path
-    broken = tmp_path / "dist"
-    broken.mkdir()
-    for name in ("pyodide.mjs", "python_stdlib.zip", "pyodide-lock.json", "pyodide.asm.mjs"):
-        (broken / name).write_bytes((good / name).read_bytes())
-    proc = harness("run", "--dist-dir", str(broken), cwd=tmp_path)
-    assert proc.returncode == 4
-    assert error_lines(proc) == [f"ERROR: {broken} is not a Pyodide distribution: missing pyodide.asm.wasm"]
-
-
-def test_truncated_wasm_fails_at_boot_with_one_line(tmp_path: Path) -> None:
-    """A dist that verifies but cannot boot (truncated wasm): clear error, exit 4."""
-    from harness.provision import distribution as dist
-
-    good = dist.resolve("314.0.7", None).path
-    broken = tmp_path / "dist"
-    broken.mkdir()
-    for path in good.iterdir():
-        if path.is_file():
-            data = path.read_bytes()
-            (broken / path.name).write_bytes(data[:4096] if path.name == "pyodide.asm.wasm" else data)
-    (tmp_path / "test_x.py").write_text("def test_x():\n    pass\n")
-    proc = harness("run", "--dist-dir", str(broken), cwd=tmp_path)
-    assert proc.returncode == 4, proc.stdout + proc.stderr
-    # The runtime's own stderr is held back during boot; only the one-line cause is shown.
-    assert len(error_lines(proc)) == 1, proc.stderr
-    assert error_lines(proc)[0].startswith("ERROR: node runtime failed to start: [CompileError: ")
-    assert "Traceback" not in proc.stdout
+    assert list(scratch.iterdir()) == []  # no scratch or profile directory left behind

@@ -62,7 +62,7 @@ def test_bad_worker_count_is_one_line(tmp_path: Path, value: str) -> None:
     (tmp_path / "test_x.py").write_text("def test_x():\n    pass\n")
     ran = run_harness(tmp_path, harness_args=("-n", value))
     assert ran.returncode == 4, ran.stdout + ran.stderr
-    assert f"-n expects a number of runtimes or 'auto', not {value!r}" in ran.stderr
+    assert f"-n/--workers expects a number of runtimes or 'auto', not {value!r}" in ran.stderr
     assert "Traceback" not in ran.stderr
 
 

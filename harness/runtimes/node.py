@@ -24,7 +24,12 @@ MIN_NODE_MAJOR = 18
 
 def find_node() -> str:
     """The ``node`` executable (``HARNESS_NODE`` overrides), or a one-line error."""
-    node = os.environ.get("HARNESS_NODE") or shutil.which("node")
+    override = os.environ.get("HARNESS_NODE")
+    if override:
+        if shutil.which(override):
+            return override
+        raise HarnessError(f"HARNESS_NODE={override} is not an executable")
+    node = shutil.which("node")
     if not node:
         raise HarnessError("node not found; install Node.js 20+ (apt-get install nodejs)")
     return node
