@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -325,3 +326,54 @@ def test_missing_or_broken_browser_is_one_line(tmp_path: Path, monkeypatch: pyte
     assert proc.returncode == 4
     assert "chromium runtime failed to start: chromium exited with code 1 before its page connected" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+@uses_dists
+def test_config_files_outside_the_project_are_packed_alone(tmp_path: Path) -> None:
+    """``-c`` and ``--cov-config`` naming files elsewhere: the page gets those files, not
+    their directory (a sibling file there is not copied into the browser)."""
+    need("chromium")
+    project, cfg = tmp_path / "project", tmp_path / "cfg"
+    project.mkdir()
+    cfg.mkdir()
+    (cfg / "pytest.ini").write_text("[pytest]\nmarkers =\n    from_outside: declared in the outside ini\n")
+    (cfg / ".coveragerc").write_text("[run]\nbranch = true\n")
+    (cfg / "private.txt").write_text("not for the run")
+    (project / "test_seen.py").write_text(
+        "import os\n\nimport pytest\n\n\n@pytest.mark.from_outside\ndef test_seen():\n"
+        f"    assert os.path.isfile({str(cfg / 'pytest.ini')!r})\n"
+        f"    assert os.path.isfile({str(cfg / '.coveragerc')!r})\n"
+        f"    assert not os.path.exists({str(cfg / 'private.txt')!r})\n"
+    )
+    ran = run_harness(
+        project,
+        "-c",
+        str(cfg / "pytest.ini"),
+        "--strict-markers",
+        runtime="chromium",
+        harness_args=("--cov", str(project), "--cov-config", str(cfg / ".coveragerc")),
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "1 passed" in ran.stdout
+    assert "Branch" in ran.stdout  # the coverage config was read: branch coverage columns
+
+
+@uses_dists
+@pytest.mark.parametrize("browser", ["chromium", "firefox-worker"])
+def test_corrupt_distribution_fails_the_boot_with_its_cause(tmp_path: Path, browser: str) -> None:
+    """A truncated ``pyodide.asm.wasm``: the CompileError comes back at once, as under Node,
+    instead of the boot limit running out (Pyodide's browser loader swallows the error)."""
+    need(browser)
+    from harness.provision import distribution as dist
+
+    good = dist.resolve("314.0.7", None).path
+    broken = tmp_path / "dist"
+    shutil.copytree(good, broken, ignore=shutil.ignore_patterns(".*"))
+    (broken / "pyodide.asm.wasm").write_bytes((good / "pyodide.asm.wasm").read_bytes()[:4096])
+    (tmp_path / "test_x.py").write_text("def test_x():\n    pass\n")
+    ran = run_harness(
+        tmp_path, runtime=browser, harness_args=("--dist-dir", str(broken)), env={"HARNESS_BOOT_TIMEOUT": "240"}
+    )
+    lines = [line for line in ran.stderr.splitlines() if line.strip()]
+    assert ran.returncode == 4, ran.stdout + ran.stderr
+    assert len(lines) == 1 and lines[0].startswith(f"ERROR: {browser} runtime failed to start: CompileError: ")

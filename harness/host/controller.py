@@ -35,12 +35,22 @@ from harness.runtimes.base import BootConfig, boot_failure, fatal_headline, stri
 
 def session_boot_config(config: pytest.Config, settings: Settings) -> BootConfig:
     """Boot description for this pytest invocation: its directory, rootdir and path args."""
+    cwd = Path(config.invocation_params.dir)
     return boot_config(
         settings,
-        cwd=Path(config.invocation_params.dir),
-        paths=[config.rootpath],
+        cwd=cwd,
+        paths=rootdir_reads(config.rootpath, config.inipath, cwd),
         args=strip_plugin_args(config.invocation_params.args),
     )
+
+
+def rootdir_reads(rootpath: Path, inipath: Path | None, cwd: Path) -> list[Path]:
+    """What the runtime's pytest reads of rootdir: all of it when it is the project (the
+    invocation directory or above it: conftests, packages); else, when ``-c FILE`` or
+    ``--rootdir`` put it elsewhere, only the ini file and the cache (``--lf``)."""
+    if rootpath == cwd or rootpath in cwd.parents:
+        return [rootpath]
+    return [path for path in (inipath, rootpath / ".pytest_cache") if path is not None and path.exists()]
 
 
 @dataclass

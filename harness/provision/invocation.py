@@ -45,21 +45,32 @@ def runtime_env(environ: dict[str, str]) -> tuple[dict[str, str], tuple[str, ...
 
 
 def mount_points(paths: Iterable[Path]) -> tuple[Path, ...]:
-    """The smallest set of existing directories covering ``paths`` (no nesting).
+    """The smallest set of existing paths covering ``paths`` (no nesting): directories, and
+    the files no one of them holds (a config file elsewhere is that file, not its directory).
 
-    Each is mounted at its own absolute path so node ids, tracebacks and coverage paths
-    inside the runtime equal the host's.
+    Each is mounted or copied at its own absolute path so node ids, tracebacks and coverage
+    paths inside the runtime equal the host's.
     """
-    dirs = set()
+    points = set()
     for path in paths:
         path = path.resolve()
-        dirs.add(path if path.is_dir() else path.parent)
+        points.add(path if path.is_dir() or path.is_file() else path.parent)
+    return _outermost(points)
+
+
+def mount_dirs(points: Iterable[Path]) -> tuple[Path, ...]:
+    """``mount_points`` as directories, for runtimes that can only mount directories (Node's
+    NODEFS): a file's directory stands for it."""
+    return _outermost({p if p.is_dir() else p.parent for p in points})
+
+
+def _outermost(points: set[Path]) -> tuple[Path, ...]:
     kept: list[Path] = []
-    for d in sorted(dirs, key=lambda p: len(p.parts)):
-        if d == Path(d.anchor):
+    for point in sorted(points, key=lambda p: (len(p.parts), p)):
+        if point == Path(point.anchor):
             continue  # the runtime's own root holds its stdlib; never hide it
-        if not any(k == d or k in d.parents for k in kept):
-            kept.append(d)
+        if not any(k == point or k in point.parents for k in kept):
+            kept.append(point)
     return tuple(kept)
 
 

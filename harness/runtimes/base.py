@@ -26,6 +26,7 @@ from harness.errors import HarnessError
 from harness.host.intake import EventQueue, Incoming
 from harness.inside import protocol
 from harness.provision.distribution import Distribution
+from harness.provision.invocation import mount_dirs
 
 # Where the runtime-side Python is copied inside the runtime's own file system.
 RUNTIME_ROOT = "/harness-runtime"
@@ -61,7 +62,7 @@ class BootConfig:
             "pyodide_version": self.dist.version,
             "files": runtime_files(),
             "runtime_root": RUNTIME_ROOT,
-            "mounts": [str(p) for p in self.mounts],
+            "mounts": [str(p) for p in mount_dirs(self.mounts)],
             "probe_dirs": [str(p) for p in self.probe_dirs],
             "sys_path": [str(self.site_packages)],
             "env": self.env,
