@@ -377,3 +377,22 @@ def test_corrupt_distribution_fails_the_boot_with_its_cause(tmp_path: Path, brow
     lines = [line for line in ran.stderr.splitlines() if line.strip()]
     assert ran.returncode == 4, ran.stdout + ran.stderr
     assert len(lines) == 1 and lines[0].startswith(f"ERROR: {browser} runtime failed to start: CompileError: ")
+
+
+@uses_dists
+@pytest.mark.parametrize("browser", RUNTIMES)
+def test_umask_is_native_in_browsers(tmp_path: Path, browser: str) -> None:
+    """A browser's umask call remembers nothing (it answers 0): the umask-on-create patch
+    holds the host's umask, so modes are native's: 0o644 files, 0o755 dirs under 0o022."""
+    need(browser)
+    shutil.copyfile(Path(__file__).parent / "inside" / "test_umask_on_create.py", tmp_path / "test_umask_on_create.py")
+    mask = os.umask(0o022)
+    os.umask(mask)
+    (tmp_path / "test_initial.py").write_text(
+        f"import os\n\n\ndef test_initial_umask_is_the_hosts():\n    assert os.umask(0o077) == {mask:#o}\n"
+    )
+    native = run_native(tmp_path, "-p", "no:cacheprovider")
+    ran = run_harness(tmp_path, "-p", "no:cacheprovider", runtime=browser)
+    assert ran.returncode == native.returncode == 0, ran.stdout + ran.stderr
+    assert ran.summary == native.summary == "8 passed"
+    assert "umask-on-create (open_create, mkdir)" in ran.stdout and "still failing" not in ran.stdout

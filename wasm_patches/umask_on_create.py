@@ -4,6 +4,9 @@ Emscripten 4+ (Pyodide 0.28 and later) ignores the umask when creating files and
 directories: ``open(path, "w")`` on the host mount gives a world-writable 0666 file where
 CPython gives 0644. The fix (``umask_on_create.js``) masks the mode in ``FS.open`` and
 ``FS.mkdir`` with the umask; ``os.umask`` is wrapped so the JS side always knows it.
+In a browser the umask syscall itself is a stub (Emscripten's ``__syscall_umask_js`` calls
+``process.umask`` under Node and otherwise answers 0, remembering nothing), so there the
+wrapper is what holds the umask: it answers the previous value from its own state.
 (Pyodide <= 0.27 applies the umask, but starts with 0o777; the runner sets the host's.)
 """
 
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 NAME = "umask-on-create"
@@ -26,10 +29,9 @@ def _in_pyodide() -> bool:
     return sys.platform == "emscripten"
 
 
-def _check(directory: str) -> dict[str, bool]:
+def _check(directory: str, set_umask: Callable[[int], int]) -> dict[str, bool]:
     """Create a file and a directory under a 0o022 umask; True where the mode is not masked."""
-    real_umask = getattr(os.umask, "__wrapped__", os.umask)
-    old = real_umask(_TEST_MASK)
+    old = set_umask(_TEST_MASK)
     base = tempfile.mkdtemp(prefix=".wasm_patches-umask-", dir=directory)
     try:
         file_path, dir_path = os.path.join(base, "f"), os.path.join(base, "d")
@@ -40,7 +42,7 @@ def _check(directory: str) -> dict[str, bool]:
             "mkdir": os.stat(dir_path).st_mode & 0o777 != 0o755,
         }
     finally:
-        real_umask(old)
+        set_umask(old)
         for name in ("f", "d"):
             path = os.path.join(base, name)
             if os.path.isdir(path):
@@ -68,22 +70,23 @@ def probe(nodefs_dirs: Sequence[str] | None = None, **_: object) -> dict[str, bo
     """
     was_on = _set_enabled(False)
     try:
-        return _probe_dirs(nodefs_dirs)
+        return _probe_dirs(nodefs_dirs, getattr(os.umask, "__wrapped__", os.umask))
     finally:
         if was_on:
             _set_enabled(True)
 
 
-def _probe_dirs(nodefs_dirs: Sequence[str] | None) -> dict[str, bool]:
+def _probe_dirs(nodefs_dirs: Sequence[str] | None, set_umask: Callable[[int], int]) -> dict[str, bool]:
     found = {"open_create": False, "mkdir": False}
     for directory in [tempfile.gettempdir(), *(nodefs_dirs or ())]:
-        for key, broken in _check(directory).items():
+        for key, broken in _check(directory, set_umask).items():
             found[key] |= broken
     return found
 
 
 def verify(nodefs_dirs: Sequence[str] | None = None, **_: object) -> dict[str, bool]:
-    return _probe_dirs(nodefs_dirs)
+    """The same checks through ``os.umask`` as a test calls it (the wrapper, once applied)."""
+    return _probe_dirs(nodefs_dirs, os.umask)
 
 
 def apply(defects: dict[str, bool], **_: object) -> None:
@@ -105,10 +108,11 @@ def apply(defects: dict[str, bool], **_: object) -> None:
     INSTALLED[:] = str(installer(pyodide_js._module, _STATE)).split(",")
 
     def umask(mask: int) -> int:
-        """os.umask that also tells the JS wrappers (they mask every created mode)."""
-        previous = real_umask(mask)
-        if _STATE is not None:
-            _STATE.umask = mask
+        """os.umask that keeps the umask the JS wrappers apply to every created mode; the
+        previous value comes from there too (a browser's own umask call always answers 0)."""
+        real_umask(mask)  # Node: process.umask, which NODEFS creates files through
+        previous = int(_STATE.umask)
+        _STATE.umask = mask & 0o777
         return previous
 
     umask.__wrapped__ = real_umask  # type: ignore[attr-defined]

@@ -193,6 +193,9 @@ def serve(boot_json: str, send: Send, recv: Recv) -> None:
     boot = json.loads(boot_json)
     prepare_process(boot)
     patches, patch_summary = apply_patches(boot)
+    # Again, now through the patches: where the runtime's own umask call remembers nothing
+    # (browsers), the umask-on-create wrapper holds it.
+    os.umask(boot["umask"])
 
     import pytest
 
