@@ -29,6 +29,8 @@ from harness.host.replay import Replayer
 from harness.host.scheduler import LoadScheduler
 from harness.inside import protocol
 from harness.options import Settings, strip_plugin_args
+from harness.provision import distribution as dist
+from harness.provision import wheels
 from harness.provision.boot import boot_config
 from harness.runtimes.base import BootConfig, boot_failure, fatal_headline, strip_js_stack
 
@@ -94,7 +96,12 @@ class Controller:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """Boot before the terminal prints its header, so the header can describe the runtime."""
         try:
-            self.ready = self.pool.start()
+            try:
+                self.ready = self.pool.start()
+            except HarnessError:
+                if not self._repair_cache():
+                    raise
+                self.ready = self.pool.start()
         except HarnessError as exc:
             raise pytest.UsageError(str(exc)) from None
         running = ".".join(self.ready["python"].split(".")[:2])
@@ -106,6 +113,17 @@ class Controller:
                 f"pyodide-lock.json says Python {self.boot.dist.python} but the runtime runs "
                 f"{self.ready['python']}; use a distribution whose lock file matches"
             )
+
+    def _repair_cache(self) -> bool:
+        """After a failed boot: check every byte of the cache entries it used (distribution,
+        site-packages); if any was damaged, rebuild it and set up a fresh pool (True)."""
+        repaired = [dist.repair(self.boot.dist), wheels.repair(self.boot.site_packages)]
+        if not any(repaired):
+            return False
+        self.boot.cleanup()
+        self.boot = session_boot_config(self.config, self.settings)  # fetches/builds them anew
+        self.pool = RuntimePool(self.settings.runtime, self.boot, self.settings.workers)
+        return True
 
     def pytest_report_header(self) -> list[str]:
         d = self.boot.dist

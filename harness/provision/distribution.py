@@ -14,13 +14,14 @@ import subprocess
 import tarfile
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from packaging.version import InvalidVersion, Version
 
 from harness.errors import HarnessError
-from harness.provision.store import TMP_PREFIX, atomic_dir, cache_root, remove_dir
+from harness.provision import integrity
+from harness.provision.store import TMP_PREFIX, atomic_dir, atomic_write_bytes, cache_root, remove_dir, say
 
 DEFAULT_VERSION = "314.0.7"
 
@@ -32,6 +33,8 @@ ASM_GLUE = ("pyodide.asm.js", "pyodide.asm.mjs")
 # cache entry whose contents change with time, and the string goes into a path and a command.
 _VERSION_RE = re.compile(r"\d+\.\d+\.\d+(-[0-9A-Za-z]+(\.[0-9A-Za-z]+)*)?")
 _NOT_FOUND_CODES = ("E404", "ETARGET")
+# In a cached distribution: the size and hash of every file, recorded when it was fetched.
+MANIFEST = ".harness-manifest.json"
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Distribution:
     abi_version: str | None
     platform: str
     arch: str
+    cached: bool = False  # an entry of the harness's cache (which it may check and rebuild)
 
 
 def resolve(version: str | None, dist_dir: Path | None) -> Distribution:
@@ -60,14 +64,54 @@ def resolve(version: str | None, dist_dir: Path | None) -> Distribution:
     final = cache_root() / "pyodide" / version
     try:
         if final.is_dir():
-            try:
-                return verify(final)
-            except HarnessError:
-                remove_dir(final)  # damaged by hand (entries land atomically): fetch it anew
-        _fetch(version, final)
+            damage = _damage(final, integrity.wrong_sizes)
+            if damage is None:
+                return replace(verify(final), cached=True)
+            remove_dir(final)
+            _fetch(version, final)
+            say(f"cached Pyodide {version} was damaged ({damage}); fetched it again")
+        else:
+            _fetch(version, final)
     except OSError as exc:
         raise HarnessError(f"cannot store Pyodide {version} in {final.parent}: {exc}") from None
-    return verify(final)
+    return replace(verify(final), cached=True)
+
+
+def repair(distribution: Distribution) -> bool:
+    """After a boot failure: compare every byte of a cached distribution with what was
+    recorded when it was fetched; if it differs (or nothing was recorded), fetch it again,
+    say so, and return True. A ``--dist-dir`` is the user's and never touched (False)."""
+    if not distribution.cached:
+        return False
+    damage = _damage(distribution.path, integrity.wrong_contents, unrecorded="no record of its files")
+    if damage is None:
+        return False
+    remove_dir(distribution.path)
+    try:
+        _fetch(distribution.version, distribution.path)
+    except OSError as exc:
+        raise HarnessError(
+            f"cannot store Pyodide {distribution.version} in {distribution.path.parent}: {exc}"
+        ) from None
+    say(f"cached Pyodide {distribution.version} was damaged ({damage}); fetched it again")
+    return True
+
+
+def _damage(
+    entry: Path, check: Callable[[Path, dict[str, list[object]]], list[str]], unrecorded: str = ""
+) -> str | None:
+    """Why the cached ``entry`` cannot be used as it is, or None: files that ``check`` finds
+    changed, or ``unrecorded`` for an entry from before records were kept (if non-empty)."""
+    try:
+        files = json.loads((entry / MANIFEST).read_bytes())["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        try:
+            verify(entry)
+        except HarnessError as exc:
+            return str(exc).rsplit(": ", 1)[-1]
+        return unrecorded or None
+    wrong = check(entry, files)
+    return f"{integrity.describe(wrong)} changed" if wrong else None
 
 
 def verify(path: Path) -> Distribution:
@@ -177,6 +221,8 @@ def _fetch(version: str, final: Path) -> None:
             except HarnessError as exc:
                 why = str(exc).rsplit(": ", 1)[-1]
                 raise HarnessError(f"pyodide@{version} on npm is not a Pyodide distribution: {why}") from None
+            manifest = {"files": integrity.record(tmp)}
+            atomic_write_bytes(tmp / MANIFEST, json.dumps(manifest, indent=1).encode())
 
 
 def _npm_failure(version: str, proc: subprocess.CompletedProcess[str]) -> str:

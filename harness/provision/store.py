@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -76,3 +77,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def say(message: str) -> None:
+    """One line about the cache (an entry rebuilt) on stderr: the run goes on."""
+    print(f"harness: {message}", file=sys.stderr, flush=True)

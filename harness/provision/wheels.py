@@ -18,13 +18,14 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from harness.errors import HarnessError
-from harness.provision.store import TMP_PREFIX, atomic_dir, atomic_write_bytes, cache_root, remove_dir
+from harness.provision import integrity
+from harness.provision.store import TMP_PREFIX, atomic_dir, atomic_write_bytes, cache_root, remove_dir, say
 
 BASE_REQUIREMENTS = ["pytest"]
 
@@ -70,23 +71,71 @@ def site_packages(python_xy: str, requirements: Sequence[str], requirements_file
     files = [Path(f).absolute() for f in requirements_files]
     final = cache_root() / "site-packages" / _key(python_xy, reqs, files)
     if (final / MANIFEST).is_file():
-        return final
+        damage = _damage(final, integrity.wrong_sizes)
+        if damage is None:
+            return final
+        say(f"cached site-packages {final.name} was damaged ({damage}); rebuilding it")
     try:
-        if final.exists() and not (final / MANIFEST).is_file():
-            remove_dir(final)  # damaged by hand (entries land atomically): build it anew
-        wheels = _download(python_xy, reqs, files)
-        with atomic_dir(final) as tmp:
-            for wheel in wheels:
-                _unpack(wheel, tmp)
-            manifest = {
-                "python": python_xy,
-                "requirements": reqs,
-                "wheels": [w.name for w in wheels],
-            }
-            atomic_write_bytes(tmp / MANIFEST, json.dumps(manifest, indent=1).encode())
-    except (OSError, zipfile.BadZipFile) as exc:
+        if final.exists():
+            remove_dir(final)  # damaged (entries land atomically): build it anew
+        try:
+            _install(final, python_xy, reqs, _download(python_xy, reqs, files))
+        except _DamagedWheel as damaged:
+            damaged.wheel.unlink(missing_ok=True)  # a damaged download in the wheel cache
+            say(f"cached wheel {damaged.wheel.name} was damaged ({damaged.reason}); downloading it again")
+            _install(final, python_xy, reqs, _download(python_xy, reqs, files))
+    except _DamagedWheel as damaged:
+        raise HarnessError(f"cannot install {damaged.wheel.name}: {damaged.reason}") from None
+    except OSError as exc:
         raise HarnessError(f"cannot prepare wheels in {final.parent}: {exc}") from None
     return final
+
+
+def repair(site: Path) -> bool:
+    """After a boot failure: compare every byte of a cached site-packages with what was
+    recorded when it was built; if it differs (or nothing was recorded), remove it (the next
+    ``site_packages`` call rebuilds it), say so and return True."""
+    if not (site / MANIFEST).is_file():
+        return False
+    damage = _damage(site, integrity.wrong_contents, unrecorded="no record of its files")
+    if damage is None:
+        return False
+    say(f"cached site-packages {site.name} was damaged ({damage}); rebuilding it")
+    remove_dir(site)
+    return True
+
+
+def _damage(site: Path, check: Callable[[Path, integrity.Records], list[str]], unrecorded: str = "") -> str | None:
+    """Why the cached ``site`` cannot be used as it is, or None (see ``integrity``)."""
+    try:
+        files = json.loads((site / MANIFEST).read_bytes())["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return unrecorded or None  # from before records were kept: trusted until it fails
+    wrong = check(site, files)
+    return f"{integrity.describe(wrong)} changed" if wrong else None
+
+
+class _DamagedWheel(Exception):
+    def __init__(self, wheel: Path, reason: str) -> None:
+        super().__init__(reason)
+        self.wheel, self.reason = wheel, reason
+
+
+def _install(final: Path, python_xy: str, reqs: list[str], wheels: list[Path]) -> None:
+    """Unpack ``wheels`` into the entry ``final`` (atomically), recording every file."""
+    with atomic_dir(final) as tmp:
+        for wheel in wheels:
+            try:
+                _unpack(wheel, tmp)
+            except zipfile.BadZipFile as exc:
+                raise _DamagedWheel(wheel, str(exc)) from None
+        manifest = {
+            "python": python_xy,
+            "requirements": reqs,
+            "wheels": [w.name for w in wheels],
+            "files": integrity.record(tmp),
+        }
+        atomic_write_bytes(tmp / MANIFEST, json.dumps(manifest, indent=1).encode())
 
 
 def _key(python_xy: str, reqs: list[str], files: list[Path]) -> str:
