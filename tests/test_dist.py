@@ -91,7 +91,7 @@ def test_damaged_cache_entry_is_fetched_again(dist314: dist.Distribution, tmp_ca
     entry = tmp_cache / "pyodide" / "314.0.7"
     shutil.copytree(dist314.path, entry)
     (entry / "python_stdlib.zip").unlink()
-    assert dist.resolve("314.0.7", None) == dist.Distribution(**{**vars(dist314), "path": entry})
+    assert dist.resolve("314.0.7", None) == dist.Distribution(**{**vars(dist314), "path": entry, "cached": True})
     assert (entry / "python_stdlib.zip").stat().st_size > 0
     assert leftovers(tmp_cache / "pyodide") == []
 
@@ -111,7 +111,9 @@ def dist_copy(dist314: dist.Distribution, tmp_path: Path) -> Path:
 
 
 def test_dist_dir_is_used_in_place(dist314: dist.Distribution, dist_copy: Path, offline: None) -> None:
-    assert dist.resolve("0.27.8", dist_copy) == dist.Distribution(**{**vars(dist314), "path": dist_copy})
+    assert dist.resolve("0.27.8", dist_copy) == dist.Distribution(
+        **{**vars(dist314), "path": dist_copy, "cached": False}
+    )
     (dist_copy / "package.json").unlink()
     assert dist.resolve(None, dist_copy).version == "local"  # 314's lock has no version either
 
