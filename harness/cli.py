@@ -31,6 +31,13 @@ below is passed to pytest unchanged. Runtimes: {", ".join(RUNTIMES)}.
 options:
 {chr(10).join(options.usage("run"))}
 
+environment:
+  HARNESS_CACHE              cache directory (default: the platform's user cache dir)
+  HARNESS_NODE, HARNESS_CHROMIUM, HARNESS_FIREFOX
+                             the executable to use instead of the one found on PATH
+  HARNESS_NO_SNAPSHOT=1      boot Node cold (no memory snapshot)
+  HARNESS_BOOT_TIMEOUT       seconds a runtime may take to be ready (default 300)
+
 Exit codes are pytest's (0 passed, 1 failed, 2 interrupted, 3 internal error, 4 usage
 error, 5 no tests collected); 4 also means bad harness input (one line on stderr)."""
 
