@@ -117,7 +117,7 @@ def gather(root: int, report: dict[str, Any], secrets: set[str]) -> None:
             if path.startswith(("/usr/", "/bin/", "/proc/", "/root/.pyenv/")):
                 continue
             outcome = try_read(path)
-            if outcome not in ("FileNotFoundError", "NotADirectoryError"):
+            if outcome != "NotADirectoryError":
                 report["files"][path] = outcome
             if outcome == "read" and os.path.isfile(path):
                 with open(path, errors="replace") as f:

@@ -53,6 +53,9 @@ function pipeChannel(eventFd, commandFd) {
 }
 
 const config = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+// The boot document holds the host's environment: gone from the disk once read, so not
+// even a killed host leaves it behind (it is 0600 meanwhile).
+fs.rmSync(process.argv[2], { force: true });
 const channel = pipeChannel(config.event_fd, config.command_fd);
 // The runtime cannot go on (a test called os._exit, a wasm trap, a JS RangeError, ...):
 // tell the host why, then exit with the program's own status when it has one.

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 import browsers
 from harness.errors import HarnessError
@@ -107,7 +108,7 @@ class NodeRuntime(Runtime):
             os.close(self._command_fd)
             self._command_fd = None
         if self._boot_file is not None:
-            os.unlink(self._boot_file)
+            Path(self._boot_file).unlink(missing_ok=True)  # node removes it once read
             self._boot_file = None
 
     def wait(self, timeout: float) -> int | None:
