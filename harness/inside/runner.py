@@ -47,6 +47,7 @@ def prepare_process(boot: dict[str, Any]) -> None:
     if "" not in sys.path:
         sys.path.insert(len(boot["sys_path"]), "")
     os.chdir(boot["cwd"])
+    os.environ["PWD"] = boot["cwd"]
 
 
 def apply_patches(boot: dict[str, Any]) -> tuple[list[PatchResult], str]:
