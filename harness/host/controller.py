@@ -32,6 +32,9 @@ from harness.options import Settings, strip_plugin_args
 from harness.provision.boot import boot_config
 from harness.runtimes.base import BootConfig, boot_failure, fatal_headline, strip_js_stack
 
+# Where the hints of failures that are WebAssembly limitations are kept between runs.
+LIMITATIONS_KEY = "harness/limitations"
+
 
 def session_boot_config(config: pytest.Config, settings: Settings) -> BootConfig:
     """Boot description for this pytest invocation: its directory, rootdir and path args."""
@@ -278,9 +281,8 @@ class Controller:
 
     def _lost(self, slot: Slot) -> None:
         """The runtime's event stream ended without ``done``: blame the test it was running."""
-        description = slot.runtime.exit_description()
-        cause = fatal_headline(slot.fatal) or description.splitlines()[0]
-        details = "\n".join(filter(None, [description, strip_js_stack(slot.fatal)]))
+        status, _, tail = slot.runtime.exit_description().partition("\n")
+        cause = fatal_headline(slot.fatal) or status
         running = self._replay.running.get(slot.worker_id)
         if running is None:
             where = "between tests" if slot.collected else "during collection"
@@ -293,9 +295,17 @@ class Controller:
                     self.pool.retire(other)
             self._replace(slot, crash, None)
             return
-        what = f"runtime exited unexpectedly while running {running.nodeid}"
-        self._replay.fail_running(slot.worker_id, f"{what}\n{details}")
-        self._replace(slot, f"{what}: {cause}", running.nodeid)
+        what = f"runtime exited unexpectedly while running {running.nodeid}: {cause}"
+        self._replay.fail_running(slot.worker_id, f"{what}\n({status})", self._last_words(tail, slot.fatal))
+        self._replace(slot, what, running.nodeid)
+
+    def _last_words(self, tail: str, fatal: str) -> list[tuple[str, str]]:
+        """What the runtime printed as it died, for the failure report: its stderr tail (and
+        the fatal message, when it came as an event), JavaScript stack frames only with -v."""
+        text = tail if fatal in tail else "\n".join(filter(None, (tail, fatal)))
+        if self.config.get_verbosity() < 1:
+            text = strip_js_stack(text)
+        return [("runtime's last words", text)] if text.strip() else []
 
     def _replace(self, slot: Slot, summary: str, blamed: str | None) -> None:
         """Put a fresh runtime in ``slot`` if tests are left for it, else retire the slot."""
@@ -373,8 +383,22 @@ class Controller:
 
     # -- teardown ---------------------------------------------------------------------
 
-    def pytest_sessionfinish(self) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.pool.exit()
+        self._remember_limitations(session)
+
+    def _remember_limitations(self, session: pytest.Session) -> None:
+        """Keep the hints beside ``--lf``'s data (``.pytest_cache/v/harness/limitations``):
+        this run's for the tests it ran, earlier ones for the rest, as lastfailed does."""
+        cache = getattr(self.config, "cache", None)
+        if cache is None or self.replayer is None:
+            return
+        ran = {item.nodeid for item in session.items}
+        known = cache.get(LIMITATIONS_KEY, {})
+        kept = {nodeid: hint for nodeid, hint in known.items() if nodeid not in ran} if isinstance(known, dict) else {}
+        kept.update(self.replayer.limitation_hints)
+        if kept or known:
+            write_value(cache, LIMITATIONS_KEY, kept)
 
     def pytest_unconfigure(self) -> None:
         self.pool.kill()
