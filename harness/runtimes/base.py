@@ -161,6 +161,10 @@ class Runtime(ABC):
     def send(self, command: protocol.Command) -> None:
         """Send one protocol command (see the typed helpers below)."""
 
+    def describe(self, args: Sequence[str]) -> None:
+        """Prepare a session for ``args``; the runtime answers ``described``."""
+        self.send(protocol.Describe(type="describe", args=list(args)))
+
     def run(self, args: Sequence[str]) -> None:
         """Start one pytest session with ``args``."""
         self.send(protocol.Run(type="run", args=list(args)))
