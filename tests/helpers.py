@@ -80,3 +80,8 @@ def junit_totals(path: Path) -> Counter[str]:
     suite = ET.parse(path).getroot().find("testsuite")
     assert suite is not None
     return Counter({k: int(suite.get(k, 0)) for k in ("tests", "errors", "failures", "skipped")})
+
+
+def pip(*args: str, timeout: float = 300) -> None:
+    """Run this interpreter's pip quietly (downloads and installs for fixtures); raise on failure."""
+    subprocess.run([sys.executable, "-m", "pip", *args], check=True, capture_output=True, text=True, timeout=timeout)

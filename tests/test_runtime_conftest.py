@@ -4,8 +4,6 @@ changes and terminal summary behave as natively."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
