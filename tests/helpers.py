@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECTS = Path(__file__).parent / "projects"
-# Two versions with different Python versions (3.14 and 3.13), as the spine issue asks.
+# Two versions with different Python versions (3.14 and 3.13): the default and the newest 0.x.
 PYODIDE_VERSIONS = ("314.0.7", "0.29.5")
 
 
@@ -80,3 +80,8 @@ def junit_totals(path: Path) -> Counter[str]:
     suite = ET.parse(path).getroot().find("testsuite")
     assert suite is not None
     return Counter({k: int(suite.get(k, 0)) for k in ("tests", "errors", "failures", "skipped")})
+
+
+def pip(*args: str, timeout: float = 300) -> None:
+    """Run this interpreter's pip quietly (downloads and installs for fixtures); raise on failure."""
+    subprocess.run([sys.executable, "-m", "pip", *args], check=True, capture_output=True, text=True, timeout=timeout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -79,8 +80,7 @@ def test_selection_maxfail_and_exit_codes(tmp_path: Path) -> None:
         ran = run_harness(project, "-p", "no:cacheprovider", *args)
         assert (ran.returncode, ran.summary) == (native.returncode, native.summary), args
         assert ran.returncode == code, (args, ran.stdout)
-        if summary:
-            assert ran.summary == summary
+        assert ran.summary == summary
 
 
 def test_stop_after_first_failure(tmp_path: Path) -> None:
@@ -135,3 +135,26 @@ def test_working_directory_is_importable_on_every_version(tmp_path: Path, pyodid
     ran = run_harness(harness_dir, "-p", "no:cacheprovider", pyodide=pyodide)
     assert ran.returncode == native.returncode == 0, ran.stdout + ran.stderr
     assert ran.summary == native.summary == "2 passed"
+
+
+@pytest.mark.parametrize("pyodide", ["314.0.7", "0.27.4"])
+def test_environment_matches_native(tmp_path: Path, pyodide: str) -> None:
+    """HOME is the runtime's own home (expanduser works) and temp dirs exist."""
+    native = run_native(copy_project("environ", tmp_path / "n"), "-p", "no:cacheprovider")
+    ran = run_harness(copy_project("environ", tmp_path / "h"), "-p", "no:cacheprovider", pyodide=pyodide)
+    assert (ran.returncode, ran.summary) == (native.returncode, native.summary) == (0, "2 passed"), ran.stdout
+
+
+def test_subtest_labels_and_counts_match_native(tmp_path: Path) -> None:
+    """Subtest parameters print as natively (ints, tuples, objects, uncopyable values) and
+    no subtest report is counted as a test."""
+    native = run_native(copy_project("subtests", tmp_path / "n"), "-p", "no:cacheprovider", "-rA")
+    ran = run_harness(copy_project("subtests", tmp_path / "h"), "-p", "no:cacheprovider", "-rA")
+
+    def labels(stdout: str) -> list[str]:
+        return [re.sub(r"0x[0-9a-f]+", "ADDR", ln) for ln in stdout.splitlines() if ln.startswith(("SUB", "FAILED"))]
+
+    assert (ran.returncode, ran.summary) == (native.returncode, native.summary), ran.stdout
+    assert ran.summary.startswith("6 failed, 2 passed")
+    assert labels(ran.stdout) == labels(native.stdout)
+    assert "SUBFAILED(i=2)" in ran.stdout and "data=[1, {'k': (1, 2)}]" in ran.stdout

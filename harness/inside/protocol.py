@@ -19,13 +19,15 @@ import importlib
 import json
 import sys
 import warnings
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 if TYPE_CHECKING:
     from wasm_patches.contract import PatchResult
 
 # 2: ``run`` lost ``only``; the host schedules tests with ``schedule``/``shutdown``.
-VERSION = 2
+# 3: ``session_start`` carries the runtime's header lines and plugins; ``describe``.
+VERSION = 3
 
 Location = list[Any]  # [path, lineno or None, domain]: pytest's location tuple as JSON
 
@@ -48,10 +50,43 @@ class Ready(TypedDict):
     boot: str  # "cold" or "snapshot"
 
 
+class OptionSpec(TypedDict):
+    """A command-line option the runtime's pytest knows (from a conftest or a plugin there):
+    enough for the host's parser to accept it where the user wrote it."""
+
+    names: list[str]
+    action: str  # store, store_true, store_false, store_const, append, append_const, count
+    nargs: int | str | None
+    dest: str
+    help: str | None
+    metavar: str | None
+    default: Any  # JSON-able defaults only, else null
+
+
+class IniSpec(TypedDict):
+    """An ini key the runtime's pytest knows (so the host does not warn about it)."""
+
+    name: str
+    help: str
+    type: str | None
+
+
+class Described(TypedDict):
+    """The answer to ``describe``: what the runtime's conftests and plugins add to pytest's
+    command line and ini files (the host never imports the project's conftests)."""
+
+    type: Literal["described"]
+    options: list[OptionSpec]
+    ini: list[IniSpec]
+
+
 class SessionStart(TypedDict):
-    """The runtime's pytest session started."""
+    """The runtime's pytest session started; what its own plugins and conftests add to the
+    header (``pytest_report_header``), and the plugins active inside."""
 
     type: Literal["session_start"]
+    header: list[str]
+    plugins: list[str]  # "name-version" as pytest's header lists them
 
 
 class CollectedItem(TypedDict):
@@ -144,6 +179,13 @@ class CoverageEvent(TypedDict, total=False):
     touched: dict[str, list[str]]  # plugin or "" -> files that never ran
 
 
+class TerminalSummary(TypedDict):
+    """What the runtime's own plugins and conftests wrote in ``pytest_terminal_summary``."""
+
+    type: Literal["terminal_summary"]
+    text: str
+
+
 class CacheSet(TypedDict):
     """A ``config.cache.set`` the host persists (only the host writes ``.pytest_cache``)."""
 
@@ -180,6 +222,7 @@ class Done(TypedDict):
 
 Event = (
     Ready
+    | Described
     | SessionStart
     | CollectReportEvent
     | Deselected
@@ -189,6 +232,7 @@ Event = (
     | LogFinish
     | WarningEvent
     | CoverageEvent
+    | TerminalSummary
     | CacheSet
     | Interrupted
     | Error
@@ -197,6 +241,14 @@ Event = (
 
 
 # -- host → runtime (commands) -------------------------------------------------------
+
+
+class Describe(TypedDict):
+    """Prepare the session for these arguments (import conftests and plugins as pytest does)
+    and answer ``described``; a following ``run`` with the same arguments uses it."""
+
+    type: Literal["describe"]
+    args: list[str]
 
 
 class Run(TypedDict):
@@ -227,10 +279,11 @@ class Exit(TypedDict):
     type: Literal["exit"]
 
 
-Command = Run | Schedule | Shutdown | Exit
+Command = Describe | Run | Schedule | Shutdown | Exit
 
 EVENTS: dict[str, type] = {
     "ready": Ready,
+    "described": Described,
     "session_start": SessionStart,
     "collectreport": CollectReportEvent,
     "deselected": Deselected,
@@ -240,12 +293,19 @@ EVENTS: dict[str, type] = {
     "logfinish": LogFinish,
     "warning": WarningEvent,
     "coverage": CoverageEvent,
+    "terminal_summary": TerminalSummary,
     "cache_set": CacheSet,
     "interrupted": Interrupted,
     "error": Error,
     "done": Done,
 }
-COMMANDS: dict[str, type] = {"run": Run, "schedule": Schedule, "shutdown": Shutdown, "exit": Exit}
+COMMANDS: dict[str, type] = {
+    "describe": Describe,
+    "run": Run,
+    "schedule": Schedule,
+    "shutdown": Shutdown,
+    "exit": Exit,
+}
 EVENT_TYPES = frozenset(EVENTS)
 COMMAND_TYPES = frozenset(COMMANDS)
 
@@ -354,6 +414,49 @@ def warning_in(data: WarningData) -> warnings.WarningMessage:
     )
 
 
+class Shown:
+    """A value that exists only in the runtime, standing for itself on the host by its
+    ``repr`` (what pytest prints of subtest parameters): ``repr(Shown(r)) == r``."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Shown) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
+_SHOWN = "__repr__"
+
+
+def params_out(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Subtest parameters as data: each value by its ``repr`` (JSON would turn a tuple into
+    a list and an object into a quoted string, and some values cannot be copied at all)."""
+    out = {}
+    for name, value in params.items():
+        try:
+            text = repr(value)
+        except Exception as exc:  # noqa: BLE001 - a broken __repr__ is the test's business
+            text = f"<{type(value).__name__} instance: repr raised {type(exc).__name__}>"
+        out[name] = {_SHOWN: text}
+    return out
+
+
+def params_in(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``params_out``'s data back to values that print as the originals did."""
+    return {
+        name: Shown(value[_SHOWN]) if isinstance(value, dict) and set(value) == {_SHOWN} else value
+        for name, value in data.items()
+    }
+
+
 # -- documentation -------------------------------------------------------------------
 
 
@@ -382,7 +485,7 @@ def markdown() -> str:
         lines += [_row(name, cls) for name, cls in table.items()]
         lines.append("")
     lines += ["### Nested values", "", "| name | fields | meaning |", "|---|---|---|"]
-    lines += [_row(cls.__name__, cls) for cls in (CollectedItem, WarningData)]
+    lines += [_row(cls.__name__, cls) for cls in (OptionSpec, IniSpec, CollectedItem, WarningData)]
     lines.append("")
     return "\n".join(lines)
 
