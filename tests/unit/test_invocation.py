@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from harness.provision.invocation import HOST_ONLY_ENV, host_umask, mount_points, path_args, runtime_env
+from harness.provision.invocation import HOST_ONLY_ENV, host_umask, mount_dirs, mount_points, path_args, runtime_env
 
 
 def test_host_only_variables_and_addopts() -> None:
@@ -31,8 +31,10 @@ def test_mount_points_are_the_smallest_covering_set(tmp_path: Path) -> None:
     conf = tmp_path / "cfg.toml"
     conf.write_text("")
     mounts = mount_points([tmp_path / "proj", tmp_path / "proj" / "tests", tmp_path / "site", conf])
-    # nested directories collapse into their ancestor; a file contributes its directory
-    assert mounts == (tmp_path,)
+    # nested directories collapse into their ancestor; a file outside them stays a file
+    assert mounts == (conf, tmp_path / "proj", tmp_path / "site")
+    # where only directories can be mounted (Node), a file's directory stands for it
+    assert mount_dirs(mounts) == (tmp_path,)
 
 
 def test_sibling_directories_stay_separate(tmp_path: Path) -> None:

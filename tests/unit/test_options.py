@@ -52,8 +52,8 @@ def test_probe_refuses_run_only_options() -> None:
         ({"timeout": "-1"}, "--timeout expects a number >= 0, not '-1'"),
         ({"timeout": "soon"}, "--timeout expects a number, not 'soon'"),
         ({"timeout": "nan"}, "--timeout expects a number >= 0"),
-        ({"workers": "0"}, "-n expects a number of runtimes or 'auto', not '0'"),
-        ({"workers": "many"}, "-n expects a number of runtimes or 'auto'"),
+        ({"workers": "0"}, "-n/--workers expects a number of runtimes or 'auto', not '0'"),
+        ({"workers": "many"}, "-n/--workers expects a number of runtimes or 'auto'"),
         ({"cov": [True], "cov_fail_under": "x"}, "--cov-fail-under expects a number"),
     ],
 )

@@ -27,8 +27,8 @@ def frame(opcode: int, payload: bytes, *, fin: bool = True, masked: bool = True)
     return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
 
 
-def read(data: bytes) -> list[tuple[int, bytes]]:
-    return list(websocket.messages(io.BytesIO(data)))
+def read(data: bytes, max_size: int = 1 << 20) -> list[tuple[int, bytes]]:
+    return list(websocket.messages(io.BytesIO(data), max_size))
 
 
 def test_accept_key_matches_the_rfc_example() -> None:
@@ -55,3 +55,19 @@ def test_eof_in_the_middle_of_a_frame_ends_the_stream_without_a_partial_message(
     cut = frame(TEXT, b"this one is cut short")[:-5]
     assert read(whole + cut) == [(TEXT, b"complete")]
     assert read(b"\x81") == []
+
+
+def test_a_message_over_the_limit_is_refused_before_it_is_read() -> None:
+    """A frame (or the fragments of one message) over ``max_size``: ``TooLarge`` as soon as a
+    header says so, whatever follows; messages up to the limit pass."""
+    assert read(frame(BINARY, b"x" * 100), max_size=100) == [(BINARY, b"x" * 100)]
+    for data in (
+        frame(BINARY, b"x" * 101),
+        frame(TEXT, b"x" * 60, fin=False) + frame(0, b"y" * 41),
+        bytes([0x82, 0x80 | 127]) + struct.pack("!Q", 1 << 40),  # a header alone: nothing read
+    ):
+        try:
+            read(data, max_size=100)
+        except websocket.TooLarge:
+            continue
+        raise AssertionError(f"accepted {data[:12]!r}")
