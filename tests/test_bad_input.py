@@ -78,7 +78,7 @@ CASES: dict[str, Case] = {
     "missing coverage config": Case(
         ["run", "--cov", "--cov-config", "/nonexistent/rc"],
         4,
-        "coverage configuration: Couldn't read '/nonexistent/rc' as a config file",
+        "coverage cannot start in the runtime: ConfigError: Couldn't read '/nonexistent/rc' as a config file",
     ),
     # Pyodide distributions.
     "version range": Case(

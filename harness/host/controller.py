@@ -33,7 +33,7 @@ from harness.options import Settings, strip_plugin_args
 from harness.provision import distribution as dist
 from harness.provision import wheels
 from harness.provision.boot import boot_config
-from harness.runtimes.base import BOOT_TIMEOUT, BootConfig, boot_failure, fatal_headline, strip_js_stack
+from harness.runtimes.base import BOOT_TIMEOUT, BootConfig, BootFailure, boot_failure, fatal_headline, strip_js_stack
 
 # Where the hints of failures that are WebAssembly limitations are kept between runs.
 LIMITATIONS_KEY = "harness/limitations"
@@ -106,7 +106,7 @@ class Controller:
         atexit.register(self.close)  # also when the host's own parsing fails later
         try:
             self.ready = self.pool.start()
-        except HarnessError:
+        except BootFailure:
             if not self._repair_cache():
                 raise
             self.ready = self.pool.start()

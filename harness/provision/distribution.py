@@ -7,6 +7,7 @@ used with no network and no subprocess, so runs after the first work offline.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -66,7 +67,11 @@ def resolve(version: str | None, dist_dir: Path | None) -> Distribution:
         if final.is_dir():
             damage = _damage(final, integrity.wrong_sizes)
             if damage is None:
-                return replace(verify(final), cached=True)
+                found = replace(verify(final), cached=True)
+                if not (final / MANIFEST).is_file():  # from before records were kept: keep them now
+                    with contextlib.suppress(OSError):  # a read-only cache: next time
+                        _write_manifest(final)
+                return found
             remove_dir(final)
             _fetch(version, final)
             say(f"cached Pyodide {version} was damaged ({damage}); fetched it again")
@@ -83,7 +88,7 @@ def repair(distribution: Distribution) -> bool:
     say so, and return True. A ``--dist-dir`` is the user's and never touched (False)."""
     if not distribution.cached:
         return False
-    damage = _damage(distribution.path, integrity.wrong_contents, unrecorded="no record of its files")
+    damage = _damage(distribution.path, integrity.wrong_contents)
     if damage is None:
         return False
     remove_dir(distribution.path)
@@ -97,11 +102,9 @@ def repair(distribution: Distribution) -> bool:
     return True
 
 
-def _damage(
-    entry: Path, check: Callable[[Path, dict[str, list[object]]], list[str]], unrecorded: str = ""
-) -> str | None:
+def _damage(entry: Path, check: Callable[[Path, integrity.Records], list[str]]) -> str | None:
     """Why the cached ``entry`` cannot be used as it is, or None: files that ``check`` finds
-    changed, or ``unrecorded`` for an entry from before records were kept (if non-empty)."""
+    changed, or (without records) what ``verify`` finds missing."""
     try:
         files = json.loads((entry / MANIFEST).read_bytes())["files"]
     except (OSError, ValueError, KeyError, TypeError):
@@ -109,7 +112,7 @@ def _damage(
             verify(entry)
         except HarnessError as exc:
             return str(exc).rsplit(": ", 1)[-1]
-        return unrecorded or None
+        return None
     wrong = check(entry, files)
     return f"{integrity.describe(wrong)} changed" if wrong else None
 
@@ -221,8 +224,13 @@ def _fetch(version: str, final: Path) -> None:
             except HarnessError as exc:
                 why = str(exc).rsplit(": ", 1)[-1]
                 raise HarnessError(f"pyodide@{version} on npm is not a Pyodide distribution: {why}") from None
-            manifest = {"files": integrity.record(tmp)}
-            atomic_write_bytes(tmp / MANIFEST, json.dumps(manifest, indent=1).encode())
+            _write_manifest(tmp)
+
+
+def _write_manifest(entry: Path) -> None:
+    """Record the size and hash of every file of ``entry`` (see ``integrity``)."""
+    manifest = {"files": integrity.record(entry, skip=[MANIFEST])}
+    atomic_write_bytes(entry / MANIFEST, json.dumps(manifest, indent=1).encode())
 
 
 def _npm_failure(version: str, proc: subprocess.CompletedProcess[str]) -> str:

@@ -9,6 +9,7 @@ requirements (or pin them) to get newer releases.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -97,7 +98,7 @@ def repair(site: Path) -> bool:
     ``site_packages`` call rebuilds it), say so and return True."""
     if not (site / MANIFEST).is_file():
         return False
-    damage = _damage(site, integrity.wrong_contents, unrecorded="no record of its files")
+    damage = _damage(site, integrity.wrong_contents)
     if damage is None:
         return False
     say(f"cached site-packages {site.name} was damaged ({damage}); rebuilding it")
@@ -105,12 +106,19 @@ def repair(site: Path) -> bool:
     return True
 
 
-def _damage(site: Path, check: Callable[[Path, integrity.Records], list[str]], unrecorded: str = "") -> str | None:
+def _damage(site: Path, check: Callable[[Path, integrity.Records], list[str]]) -> str | None:
     """Why the cached ``site`` cannot be used as it is, or None (see ``integrity``)."""
     try:
-        files = json.loads((site / MANIFEST).read_bytes())["files"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return unrecorded or None  # from before records were kept: trusted until it fails
+        manifest = json.loads((site / MANIFEST).read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict):
+        return None
+    if "files" not in manifest:  # from before records were kept: keep them now
+        manifest["files"] = integrity.record(site, skip=[MANIFEST])
+        with contextlib.suppress(OSError):  # a read-only cache: checked again next time
+            atomic_write_bytes(site / MANIFEST, json.dumps(manifest, indent=1).encode())
+    files = manifest["files"]
     wrong = check(site, files)
     return f"{integrity.describe(wrong)} changed" if wrong else None
 

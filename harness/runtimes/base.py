@@ -199,6 +199,11 @@ class Runtime(ABC):
         """Why the runtime is gone, for crash reports: exit status and last stderr lines."""
 
 
+class BootFailure(HarnessError):
+    """A runtime was launched but did not become ready: what it was given (a cached
+    distribution or site-packages) may be at fault, unlike a runtime that cannot be launched."""
+
+
 def wait_ready(runtime: Runtime, timeout: float = BOOT_TIMEOUT) -> protocol.Ready:
     """Block until ``runtime`` says ``ready``; a one-line HarnessError if it dies or hangs."""
     return wait_all_ready([runtime], timeout)[runtime.worker_id]
@@ -228,11 +233,11 @@ def wait_all_ready(runtimes: Sequence[Runtime], timeout: float = BOOT_TIMEOUT) -
         elif event["type"] in ("error", "eof"):
             for other in runtimes:
                 other.kill()
-            raise HarnessError(f"{runtime.name} runtime failed to start: {boot_failure(runtime, event)}")
+            raise BootFailure(f"{runtime.name} runtime failed to start: {boot_failure(runtime, event)}")
     if pending:
         for other in runtimes:
             other.kill()
-        raise HarnessError(f"{runtimes[0].name} runtime did not boot within {timeout:.0f} s")
+        raise BootFailure(f"{runtimes[0].name} runtime did not boot within {timeout:.0f} s")
     return readies
 
 
