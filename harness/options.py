@@ -223,6 +223,21 @@ def _value(option: Option, flag: str, inline: str | None, argv: Sequence[str], i
     raise HarnessError(f"{flag} needs a value ({option.metavar})")
 
 
+def to_argv(values: Mapping[str, Any]) -> list[str]:
+    """``scan``'s values back as harness options (for a child ``harness run``)."""
+    argv: list[str] = []
+    for option in OPTIONS:
+        given: Any = values.get(option.name)
+        for value in (given or []) if option.repeat else [given]:
+            if value is None or value is False:
+                continue
+            if option.arity == "none" or value is True:
+                argv.append(option.flags[-1])
+            else:
+                argv.append(f"{option.flags[-1]}={value}")
+    return argv
+
+
 def add_pytest_options(group: Any) -> None:
     """The table as pytest options (``--harness-<name>``) in ``group``; values stay strings
     and are checked by ``Settings.from_values`` exactly as on the command line."""

@@ -117,10 +117,10 @@ def cached_versions() -> list[str]:
     if not root.is_dir():
         return []
     names = [p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
-    return sorted(names, key=_version_key)
+    return sorted(names, key=version_key)
 
 
-def _version_key(name: str) -> tuple[Version, str]:
+def version_key(name: str) -> tuple[Version, str]:
     try:
         return Version(name), name
     except InvalidVersion:

@@ -222,4 +222,3 @@ def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with zf.open(info) as src, target.open("wb") as out:
         shutil.copyfileobj(src, out)
-
