@@ -55,7 +55,8 @@ def _versions(settings: Settings) -> list[str | None]:
     if settings.dist_dir is not None:
         return [None]
     given: list[str] = [v.strip() for v in (settings.pyodide or "").split(",") if v.strip()]
-    return list(given or sorted({*dist.cached_versions(), dist.DEFAULT_VERSION}, key=dist.version_key))
+    known = sorted({*dist.cached_versions(), dist.DEFAULT_VERSION}, key=dist.version_key)
+    return list(given or known)
 
 
 def _report(info: wheelfile.WheelInfo, distributions: list[dist.Distribution], settings: Settings) -> bool:
