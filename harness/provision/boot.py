@@ -46,6 +46,9 @@ def base_requirements(named: Sequence[str], coverage: bool = False) -> list[str]
 
 def request_for(settings: Settings, distribution: dist.Distribution) -> resolve.Request:
     """What to resolve for ``distribution``: the user's requirements and files, the lock, the tags."""
+    for requirement in settings.with_packages:
+        if requirement.strip().startswith("-"):
+            raise HarnessError(f"requirement {requirement!r} looks like a pip option; put it in a requirements file")
     paths = [Path(w).expanduser() for w in settings.with_packages if resolve.is_path(w)]
     for path in paths:
         if not path.is_file():
@@ -64,6 +67,13 @@ def request_for(settings: Settings, distribution: dist.Distribution) -> resolve.
         package_url=lockfile.base_url(distribution.version, settings.package_url),
         dist_dir=distribution.path if settings.dist_dir else None,
     )
+
+
+def site_for(version: str | None = None, **settings: object) -> wheels.Site:
+    """The site-packages ``harness run --pyodide version`` with these settings would use
+    (tests and benchmarks; ``settings`` are ``Settings`` fields)."""
+    chosen = Settings(pyodide=version, **settings)  # type: ignore[arg-type]
+    return wheels.site_packages(request_for(chosen, dist.resolve(version, chosen.dist_dir)))
 
 
 def scratch_dir() -> Path:

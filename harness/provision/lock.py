@@ -32,6 +32,10 @@ PACKAGE_URL_ENV = "HARNESS_PACKAGE_URL"
 FETCH_TIMEOUT = float(os.environ.get("HARNESS_FETCH_TIMEOUT", "60"))
 
 
+class Unreachable(HarnessError):
+    """A lock package's file could not be downloaded and no copy is cached."""
+
+
 @dataclass(frozen=True)
 class LockPackage:
     """One entry of the lock's ``packages`` table."""
@@ -47,6 +51,11 @@ class LockPackage:
     @property
     def is_wheel(self) -> bool:
         return self.file_name.endswith(".whl")
+
+    @property
+    def is_pure(self) -> bool:
+        """A ``none-any`` wheel: the same release as on PyPI, re-hosted by Pyodide."""
+        return self.file_name.endswith("-none-any.whl")
 
 
 @dataclass(frozen=True)
@@ -157,7 +166,7 @@ def _download(url: str, package: LockPackage, label: str) -> bytes:
             return bytes(response.read())
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
-        raise HarnessError(
+        raise Unreachable(
             f"cannot fetch {package.name} {package.version} from {label}'s lock at {url} ({reason}) and no copy "
             f"is cached; point --package-url (or {PACKAGE_URL_ENV}) at a mirror, or use a full --dist-dir"
         ) from None

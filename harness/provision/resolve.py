@@ -192,7 +192,14 @@ class Resolver:
                 continue
             if member.name != name and self._local_first(member.name):
                 continue
-            path = lockfile.fetch(member, self.request.package_url, self.request.dist_dir, self.request.label)
+            try:
+                path = lockfile.fetch(member, self.request.package_url, self.request.dist_dir, self.request.label)
+            except lockfile.Unreachable:
+                if not member.is_pure:
+                    raise
+                # The lock re-hosts this pure release from PyPI: the same version from there.
+                self.pip_requirements.append(f"{member.name}=={member.version}")
+                continue
             dynlib = member.install_dir == "dynlib" or not member.is_wheel
             self.chosen[member.name] = Chosen(member.name, member.version, "lock", path, dynlib=dynlib)
         return True
