@@ -103,12 +103,12 @@ def test_markers_are_those_of_the_runtime() -> None:
     """pip alone would evaluate these against the host (Linux, Python 3.11)."""
     site = site_packages(
         [
-            "attrs; sys_platform == 'emscripten' and platform_machine == 'wasm32'",
+            "colorama; sys_platform == 'emscripten' and platform_machine == 'wasm32'",
             "six; sys_platform == 'linux'",
             "typing-extensions; python_version >= '3.14'",
         ],
     )
-    assert {"attrs", "typing_extensions"} <= dists(site).keys()
+    assert {"colorama", "typing_extensions"} <= dists(site).keys()
     assert "six" not in dists(site)
 
 
@@ -135,11 +135,13 @@ def test_requirements_file_missing(tmp_path: Path, tmp_cache: Path, no_subproces
 
 
 def test_no_wheel_for_the_runtime(tmp_cache: Path) -> None:
-    assert error_of(["msgpack==0.1"]) == (
+    message = error_of(["msgpack==0.1"])
+    assert message.startswith(
         "no wheel of msgpack==0.1 for Pyodide 314.0.7, which accepts cp314-cp314/abi3 on pyemscripten_2026_0_wasm32 "
         "or pyodide_2026_0_wasm32 or emscripten_5_0_3_wasm32, or pure (py3-none-any): versions on PyPI with such a "
-        "wheel: 1.2.4; Pyodide's lock has msgpack 1.1.2"
+        "wheel: "
     )
+    assert message.endswith("1.2.4; Pyodide's lock has msgpack 1.1.2")
     assert not (tmp_cache / "site-packages").exists() or not any((tmp_cache / "site-packages").iterdir())
     assert not any(p.name.startswith(".tmp-") for p in (tmp_cache / "wheels").iterdir())
 
