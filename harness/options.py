@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from harness.coverage.sink import CoverageSettings
 from harness.errors import HarnessError
+from harness.provision.distribution import DEFAULT_VERSION
 
 Arity = Literal["one", "none", "optional"]
 PLUGIN_NAME = "harness.plugin"
@@ -66,7 +67,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "pyodide",
         ("--pyodide",),
-        "Pyodide version from npm; a comma-separated list runs the suite once per version (a matrix)",
+        f"Pyodide version from npm (default {DEFAULT_VERSION}); a comma-separated list runs the suite once "
+        "per version (a matrix; harness probe: the versions to probe)",
         metavar="VERSION",
         commands=RUN_PROBE_INSPECT,
     ),
