@@ -212,7 +212,9 @@ def test_lock_packages_from_a_full_dist_dir_and_sha_mismatch(
     assert [d["path"].rsplit("/", 1)[1] for d in site.dynlibs] == ["_pydantic_core.cpython-314-wasm32-emscripten.so"]
     (core / MSGPACK_314).write_bytes((core / MSGPACK_314).read_bytes() + b"tampered")
     root = project(tmp_path, {"test_ext.py": EXTENSION_TESTS})
-    result = run_harness(root, harness_args=("--dist-dir", str(core), "--with", "msgpack"))
+    # A fresh cache: the verified copy from above would (rightly) be used instead of the file.
+    fresh = {"HARNESS_CACHE": str(tmp_path / "fresh")}
+    result = run_harness(root, harness_args=("--dist-dir", str(core), "--with", "msgpack"), env=fresh)
     assert result.returncode == 4
     assert result.stderr.strip().splitlines()[-1].startswith(f"ERROR: sha256 mismatch for {MSGPACK_314} from {core}")
 
