@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import Result, make_wheel, run_harness
+from helpers import Result, make_wheel, run_harness, wasm_side_module
 
 from harness.provision import distribution as dist
 
@@ -270,6 +270,58 @@ def test_matrix_with_a_version_the_wheel_does_not_fit(tmp_path: Path, msgpack_sd
     suites = ET.parse(junit).getroot().findall("testsuite")
     assert [s.get("name") for s in suites] == ["Pyodide 0.29.5", "Pyodide 314.0.7"]
     assert all(s.get("tests") == "13" for s in suites)  # msgpack 1.2.4's test/test_case.py
+
+
+# -- harness inspect --------------------------------------------------------------------
+
+
+def inspect(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "harness.cli", "inspect", "--pyodide", "0.27.7,0.29.5,314.0.7", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+def test_inspect(tmp_path: Path, wheels: Path) -> None:
+    needy = make_wheel(
+        tmp_path,
+        "needy",
+        "1.0",
+        "cp314-cp314-pyemscripten_2026_0_wasm32",
+        files={
+            "needy/__init__.py": b"",
+            "needy/_x.cpython-314-wasm32-emscripten.so": wasm_side_module(["libopenblas.so", "libnowhere.so"]),
+        },
+    )
+    proc = inspect(str(wheels / MSGPACK_3135), str(wheels / PYDANTIC_CORE), str(needy))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    sections = {}
+    for line in proc.stdout.splitlines():
+        if not line.startswith(" "):
+            sections[line] = current = []
+        else:
+            current.append(line.strip())
+    msgpack = sections[MSGPACK_3135]
+    assert "tags: cp313-cp313-pyemscripten_2025_0_wasm32" in msgpack
+    assert "compiled: msgpack/_cmsgpack.cpython-313-wasm32-emscripten.so" in msgpack
+    assert [line.split(": ")[1][:12] for line in msgpack if line.startswith("Pyodide")] == [
+        "not accepted", "accepted", "not accepted"
+    ]  # fmt: skip
+    assert "Pyodide 0.29.5 (Python 3.13.2): accepted" in msgpack
+    core = sections[PYDANTIC_CORE]
+    assert "requires typing-extensions>=4.16.0: PyPI (typing_extensions-4.16.0-py3-none-any.whl)" in core
+    needs = sections[needy.name]
+    assert (
+        "needy/_x.cpython-314-wasm32-emscripten.so needs libopenblas.so: from Pyodide's lock package libopenblas"
+        in needs
+    )
+    assert (
+        "needy/_x.cpython-314-wasm32-emscripten.so needs libnowhere.so: NOT PROVIDED by the wheel or Pyodide 314.0.7"
+        in needs
+    )
+    assert inspect(str(wheels / MSGPACK_3135), "--pyodide", "314.0.7").returncode == 1  # fits no version asked
+    broken = tmp_path / "broken-1.0-py3-none-any.whl"
+    broken.write_bytes(b"zip?")
+    failed = inspect(str(broken))
+    assert failed.returncode == 4 and failed.stderr.startswith(f"harness: error: {broken} is not a readable wheel")
 
 
 # -- errors: one line, exit 4, nothing booted -------------------------------------------
