@@ -132,7 +132,9 @@ class Resolver:
 
     request: Request
     chosen: dict[NormalizedName, Chosen] = field(default_factory=dict)
-    pip_requirements: list[str] = field(default_factory=list)
+    pip_requirements: list[str] = field(default_factory=list)  # what is left for PyPI
+    explicit: dict[NormalizedName, Path] = field(default_factory=dict)  # --wheel, --with PATH
+    local: dict[NormalizedName, list[tuple[str, Path]]] = field(default_factory=dict)  # --find-links
 
     def run(self) -> list[Chosen]:
         request = self.request

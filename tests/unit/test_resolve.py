@@ -44,9 +44,7 @@ def dist_dir(tmp_path: Path) -> Path:
 def resolver(dist_dir: Path | None, **kw: object) -> Resolver:
     lock = lockfile.read(dist_dir / "pyodide-lock.json") if dist_dir else None
     request = Request(tags=TAGS, python_full="3.14.2", label="Pyodide 314.0.7", lock=lock, dist_dir=dist_dir, **kw)  # type: ignore[arg-type]
-    r = Resolver(request)
-    r.explicit, r.local = {}, {}
-    return r
+    return Resolver(request)
 
 
 def test_lock_closure_then_pip(dist_dir: Path, tmp_cache: Path) -> None:
