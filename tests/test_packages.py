@@ -240,6 +240,7 @@ def test_the_wheel_is_what_the_tests_import(tmp_path: Path) -> None:
     assert f"pkg from {root}" not in result.stdout
 
 
+@pytest.mark.slow
 def test_shadowing_warning_and_the_upstream_suite(msgpack_sdist: Path, wheels: Path) -> None:
     """From the sdist root, without --wheel, msgpack's own tests run its pure-Python fallback:
     the summary says so once. With --wheel they run the compiled wheel: native's counts."""
