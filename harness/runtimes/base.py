@@ -53,6 +53,7 @@ class BootConfig:
     dynlibs: tuple[dict[str, Any], ...] = ()
     wheel_imports: tuple[dict[str, Any], ...] = ()
     lib_files: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()  # header lines about provisioning (host side)
 
     def cleanup(self) -> None:
         """Remove the run's private scratch directories (the probe mount)."""
