@@ -23,6 +23,7 @@ from packaging.version import InvalidVersion, Version
 from harness.errors import HarnessError
 from harness.provision import integrity
 from harness.provision.store import TMP_PREFIX, atomic_dir, atomic_write_bytes, cache_root, remove_dir, say
+from harness.provision.tags import RuntimeTags, pyemscripten_version, runtime_tags
 
 DEFAULT_VERSION = "314.0.7"
 
@@ -50,6 +51,13 @@ class Distribution:
     platform: str
     arch: str
     cached: bool = False  # an entry of the harness's cache (which it may check and rebuild)
+    # PEP 783 platform version the runtime's sysconfig declares (Pyodide 0.29+), else None
+    pyemscripten: str | None = None
+
+    @property
+    def tags(self) -> RuntimeTags:
+        """The wheel tags this runtime accepts (``harness.provision.tags``)."""
+        return runtime_tags(self.python_xy, self.abi_version, self.platform, self.arch, self.pyemscripten)
 
 
 def resolve(version: str | None, dist_dir: Path | None) -> Distribution:
@@ -84,7 +92,7 @@ def resolve(version: str | None, dist_dir: Path | None) -> Distribution:
 
 def repair(distribution: Distribution) -> bool:
     """After a boot failure: compare every byte of a cached distribution with what was
-    recorded when it was fetched; if it differs (or nothing was recorded), fetch it again,
+    recorded when it was fetched; if it differs, fetch it again,
     say so, and return True. A ``--dist-dir`` is the user's and never touched (False)."""
     if not distribution.cached:
         return False
@@ -146,6 +154,7 @@ def verify(path: Path) -> Distribution:
         abi_version=info.get("abi_version"),
         platform=info["platform"],
         arch=info.get("arch", "wasm32"),
+        pyemscripten=pyemscripten_version(present["python_stdlib.zip"]),
     )
 
 
@@ -155,10 +164,10 @@ def cached_versions() -> list[str]:
     if not root.is_dir():
         return []
     names = [p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
-    return sorted(names, key=_version_key)
+    return sorted(names, key=version_key)
 
 
-def _version_key(name: str) -> tuple[Version, str]:
+def version_key(name: str) -> tuple[Version, str]:
     try:
         return Version(name), name
     except InvalidVersion:
