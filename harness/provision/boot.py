@@ -19,6 +19,7 @@ from harness.errors import HarnessError
 from harness.options import Settings
 from harness.provision import distribution as dist
 from harness.provision import invocation, wheels
+from harness.runtimes import runtime_class
 from harness.runtimes.base import RUNTIME_ROOT, BootConfig
 
 
@@ -56,6 +57,7 @@ def boot_config(settings: Settings, cwd: Path, paths: Sequence[Path], args: Sequ
     ``paths`` are host directories the run needs (project, rootdir); ``args`` the pytest
     arguments, whose existing paths are mounted too.
     """
+    launch = runtime_class(settings.runtime).launch_plan(settings.launch)
     distribution = dist.resolve(settings.pyodide, settings.dist_dir)
     cov = settings.coverage
     site = wheels.site_packages(
@@ -82,4 +84,5 @@ def boot_config(settings: Settings, cwd: Path, paths: Sequence[Path], args: Sequ
         umask=invocation.host_umask(),
         patches=settings.patches,
         extra=extra,
+        launch=launch,
     )

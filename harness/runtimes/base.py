@@ -26,6 +26,8 @@ from harness.errors import HarnessError
 from harness.host.intake import EventQueue, Incoming
 from harness.inside import protocol
 from harness.provision.distribution import Distribution
+from harness.runtimes.launchers.plan import Plan
+from harness.runtimes.launchers.settings import LaunchSettings
 
 # Where the runtime-side Python is copied inside the runtime's own file system.
 RUNTIME_ROOT = "/harness-runtime"
@@ -47,6 +49,7 @@ class BootConfig:
     umask: int
     patches: bool
     extra: dict[str, Any] = field(default_factory=dict)
+    launch: Plan | None = None  # browser runtimes: how the browser is had (never sent inside)
 
     def cleanup(self) -> None:
         """Remove the run's private scratch directories (the probe mount)."""
@@ -141,6 +144,14 @@ class Runtime(ABC):
         self.boot = boot
         self.events = events
         self.worker_id = worker_id
+
+    @classmethod
+    def launch_plan(cls, settings: LaunchSettings) -> Plan | None:
+        """Decide, before anything is downloaded, how this runtime will be started; only
+        browser runtimes take the browser options."""
+        if settings.given:
+            raise HarnessError(f"{', '.join(settings.given)}: only browser runtimes take this (not {cls.name})")
+        return None
 
     @abstractmethod
     def start(self) -> None:
