@@ -111,6 +111,7 @@ class Controller:
             + (f", abi {d.abi_version}" if d.abi_version else "")
             + f"), pytest {r['pytest']} inside, ready in {r['boot_ms'] / 1000:.1f} s ({r['boot']} boot)",
             f"harness: {r['patch_summary']}",
+            *([f"harness: browser {self.boot.launch.summary}"] if self.boot.launch else []),
             *(f"harness: {note}" for note in r["notes"]),
         ]
 

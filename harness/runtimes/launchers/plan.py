@@ -58,6 +58,12 @@ class Plan:
         where = f", {self.settings.remote}" if self.settings.remote else ""
         return f"{self.browser.engine} ({self.driver}{where})"
 
+    @property
+    def summary(self) -> str:
+        """For the report header: how the browser was had and which binaries."""
+        parts = [self.driver] + [p for p in (self.settings.remote, self.webdriver, self.executable) if p]
+        return f"{self.browser.engine} via {', '.join(parts)}"
+
 
 def plan(browser: Browser, settings: LaunchSettings) -> Plan:
     """The launcher a run uses, or a one-line error saying what is missing."""
@@ -92,6 +98,8 @@ def _playwright(browser: Browser, settings: LaunchSettings) -> Plan | None:
         if settings.driver == "playwright":
             raise HarnessError(f"--driver playwright needs the Playwright package: {EXTRA['playwright']}")
         return None
+    if settings.browser_path and settings.driver is None and browser.engine != "chromium":
+        return None  # Playwright drives only its own Firefox and WebKit builds: a given binary is Selenium's
     found = str(settings.browser_path) if settings.browser_path else playwright_browser(browser.engine)
     channel = settings.section("playwright").get("launch", {}).get("channel")
     if found or channel:
@@ -187,14 +195,22 @@ def direct_binary(browser: Browser, settings: LaunchSettings) -> str | None:
 
 def playwright_browser(engine: str) -> str | None:
     """The browser Playwright installed for ``engine`` (``playwright install``), if any."""
+    return playwright_browsers((engine,))[engine]
+
+
+def playwright_browsers(engines: tuple[str, ...]) -> dict[str, str | None]:
+    """{engine: Playwright's own binary for it, or None where not installed}."""
     from playwright.sync_api import Error, sync_playwright
 
+    found: dict[str, str | None] = dict.fromkeys(engines)
     try:
         with sync_playwright() as p:
-            path = str(getattr(p, engine).executable_path)
+            for engine in engines:
+                path = str(getattr(p, engine).executable_path)
+                found[engine] = path if os.path.exists(path) else None
     except Error:
-        return None
-    return path if os.path.exists(path) else None
+        pass
+    return found
 
 
 def webdriver_binary(engine: str, wpe_only: bool = False) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from harness.runtimes.launchers.plan import Plan, wpe
 
 _PREFERENCE = re.compile(r'^user_pref\("([^"]+)",\s*(.+)\);\s*$')
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^\"')]+)")
+# Selenium's own WebKitGTK/WPE classes still use a constructor argument it deprecated.
+warnings.filterwarnings("ignore", "setting remote_server_addr", DeprecationWarning, "selenium")
 
 
 class SeleniumLauncher(Launcher):
