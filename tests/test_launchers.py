@@ -249,7 +249,7 @@ def test_two_grid_browsers_share_the_work_and_one_is_killed(tmp_path: Path, grid
     assert proc.wait(timeout=600) == 1, text
     assert killed is not None, text
     assert "harness: 2 chromium runtimes (-n 2)" in text
-    assert "restarting the runtime" in text
+    assert "is gone (its session answers: " in text and "; restarting the runtime" in text
     outcomes = junit_outcomes(project / "out.xml")
     assert outcomes.pop("test_spread::test_browser_killed_here") == "failure"
     assert outcomes == {f"test_spread::test_quick[{n}]": "passed" for n in range(12)}

@@ -208,6 +208,8 @@ class BrowserRuntime(Runtime):
 
     def exit_description(self) -> str:
         launcher = self._launcher
+        if launcher is not None and not launcher.closing:
+            launcher.probe()
         if launcher is not None and launcher.gone.is_set() and not launcher.closing:
             how = f"{launcher.description} {launcher.status}"
             tail = "\n".join([*launcher.log, self._stderr.text()])

@@ -53,6 +53,12 @@ class Launcher(ABC):
     def _shut(self) -> None:
         """Release the browser (kill, quit the session, disconnect); called once."""
 
+    def probe(self) -> None:
+        """The page's stream ended: find out whether the browser went with it (for launchers
+        that get no signal of their own when a browser dies, such as a remote WebDriver).
+        The others know already: nothing to do."""
+        return
+
     def close(self) -> None:
         """End the browser now (idempotent, from any thread)."""
         with self._lock:

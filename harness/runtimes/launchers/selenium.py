@@ -124,6 +124,16 @@ class SeleniumLauncher(Launcher):
             options.set_capability(name, value)
         return options
 
+    def probe(self) -> None:
+        with self._lock:
+            driver = self._driver
+        if driver is None or self.gone.is_set():
+            return
+        try:
+            driver.current_url  # noqa: B018 - any command: a dead browser cannot answer it
+        except Exception as exc:
+            self.ended(f"is gone (its session answers: {_reason(exc)})")
+
     def _driver_log(self) -> list[str]:
         try:
             lines = (self.profile / "webdriver.log").read_text("utf-8", "replace").splitlines()

@@ -3,14 +3,9 @@ import time
 import pytest
 
 
-@pytest.mark.parametrize("n", range(12))
-def test_quick(n: int) -> None:
-    time.sleep(0.2)
-
-
 def test_browser_killed_here() -> None:
     """Says which page it runs in, then waits for the test that runs the harness to kill
-    that browser (it must never pass)."""
+    that browser (it must never pass). First, so tests are left for a restarted browser."""
     import js
 
     print(f"\nKILL-ME {js.location.href}", flush=True)
@@ -18,3 +13,8 @@ def test_browser_killed_here() -> None:
     while time.monotonic() < deadline:
         time.sleep(0.5)
     raise AssertionError("the browser was not killed")
+
+
+@pytest.mark.parametrize("n", range(12))
+def test_quick(n: int) -> None:
+    time.sleep(1.5)
