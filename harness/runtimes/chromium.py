@@ -42,7 +42,8 @@ class ChromiumRuntime(BrowserRuntime):
         # As root Chromium refuses to start with its sandbox on.
         sandbox = ["--no-sandbox"] if os.geteuid() == 0 else []
         extra = self._plan().settings.arguments
-        return [executable, "--headless", *FLAGS, *sandbox, *extra, f"--user-data-dir={profile}", url]
+        headless = ["--headless"] if self._plan().settings.headless else []
+        return [executable, *headless, *FLAGS, *sandbox, *extra, f"--user-data-dir={profile}", url]
 
 
 class ChromiumWorkerRuntime(ChromiumRuntime):

@@ -27,7 +27,8 @@ class FirefoxRuntime(BrowserRuntime):
 
     def command(self, executable: str, profile: Path, url: str) -> list[str]:
         extra = self._plan().settings.arguments
-        return [executable, "--headless", "--no-remote", *extra, "--profile", str(profile), url]
+        headless = ["--headless"] if self._plan().settings.headless else []
+        return [executable, *headless, "--no-remote", *extra, "--profile", str(profile), url]
 
 
 class FirefoxWorkerRuntime(FirefoxRuntime):
