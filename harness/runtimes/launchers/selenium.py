@@ -31,6 +31,7 @@ class SeleniumLauncher(Launcher):
         self.plan = plan
         self.profile = profile
         self._driver: Any = None
+        self._service: Any = None  # a local driver's process, stopped even if no session came of it
         self._display: xvfb.VirtualDisplay | None = None
 
     def open(self, url: str) -> None:
@@ -65,23 +66,28 @@ class SeleniumLauncher(Launcher):
         log = str(self.profile / "webdriver.log")
         driver: Any
         if engine == "chromium":
-            service: Any = webdriver.ChromeService(self.plan.webdriver, log_output=log, env=env)
+            service: Any = self._keep(webdriver.ChromeService(self.plan.webdriver, log_output=log, env=env))
             driver = webdriver.Chrome(options=self._options(), service=service)
         elif engine == "firefox":
-            service = webdriver.FirefoxService(self.plan.webdriver, log_output=log, env=env)
+            service = self._keep(webdriver.FirefoxService(self.plan.webdriver, log_output=log, env=env))
             driver = webdriver.Firefox(options=self._options(), service=service)
         elif wpe(self.plan.webdriver, self.plan.executable):
-            service = webdriver.WPEWebKitService(self.plan.webdriver, log_output=log, env=env)
+            service = self._keep(webdriver.WPEWebKitService(self.plan.webdriver, log_output=log, env=env))
             driver = webdriver.WPEWebKit(options=self._options(), service=service)
         else:
             if xvfb.needed():
                 self._display = xvfb.VirtualDisplay()  # MiniBrowser has no headless mode
                 env["DISPLAY"] = self._display.display
-            service = webdriver.WebKitGTKService(self.plan.webdriver, log_output=log, env=env)
+            service = self._keep(webdriver.WebKitGTKService(self.plan.webdriver, log_output=log, env=env))
             driver = webdriver.WebKitGTK(options=self._options(), service=service)
         process = service.process
         threading.Thread(target=self._watch, args=(process,), daemon=True).start()
         return driver
+
+    def _keep(self, service: Any) -> Any:
+        with self._lock:
+            self._service = service
+        return service
 
     def _watch(self, process: Any) -> None:
         """A local driver that exits takes its browser with it."""
@@ -152,6 +158,13 @@ class SeleniumLauncher(Launcher):
 
     def _shut(self) -> None:
         self._quit()
+        with self._lock:
+            service, self._service = self._service, None
+        if service is not None:
+            try:
+                service.stop()  # its session may still be starting: the driver goes regardless
+            except Exception:
+                pass
         if self._display is not None:
             self._display.close()
             self._display = None
