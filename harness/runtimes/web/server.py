@@ -1,11 +1,13 @@
 """The local HTTP server one browser runtime talks to: files in, events out, commands in.
 
-Bound to 127.0.0.1 on an ephemeral port, and private to the run: no secret ever appears in a
+Bound to 127.0.0.1 on an ephemeral port unless the user binds it elsewhere (``--bind``,
+for a browser on another machine; ``--advertise`` names the host in the page's URL), and
+private to the run: no secret ever appears in a
 URL given on a command line (``/proc/PID/cmdline`` is world-readable), and every request is
 checked (``check``):
 
-- ``Host`` must name this server (``127.0.0.1:PORT`` or ``localhost:PORT``): a page of
-  another site that rebinds its DNS name to 127.0.0.1 is refused.
+- ``Host`` must name this server (the advertised host, the bound address or ``localhost``,
+  with the port): a page of another site that rebinds its DNS name to it is refused.
 - The page is opened once with a one-time secret, ``page.html?boot=SECRET`` (``boot_url``);
   that response sets the session cookie ``harness-PORT`` (HttpOnly, SameSite=Strict, named
   per port because cookies ignore ports), and the secret is spent. Every other request must
@@ -13,9 +15,9 @@ checked (``check``):
   JavaScript can read it).
 - The event WebSocket must come from this origin and is accepted exactly once.
 
-Launchers never put ``boot_url`` on a command line either: ``BrowserRuntime`` writes it
-into a start page in its private profile directory and opens that file (see
-``browsers/page/start.html``).
+Launchers never put ``boot_url`` on a command line either: a direct launch opens a start
+page in the private profile directory (``browsers/page/start.html``); drivers hand the URL
+over their own connection.
 
 Only what the run needs is served, from fixed tables built at start (no directory listing,
 no path from the URL ever reaches the file system):
@@ -42,6 +44,7 @@ import hmac
 import json
 import queue
 import secrets
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -50,6 +53,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from harness.errors import HarnessError
 from harness.host.intake import EOF, EventQueue, decode_or_error
 from harness.inside import protocol
 from harness.runtimes.web import websocket
@@ -179,6 +183,8 @@ class RunServer:
         dist_dir: Path,
         runtime_files: list[Path],
         bundles: list[Bundle],
+        bind: str = "127.0.0.1",
+        url_host: str | None = None,
     ) -> None:
         self.channel = channel
         self._boot_secret: str | None = secrets.token_urlsafe(24)
@@ -189,11 +195,16 @@ class RunServer:
         self._dist = {p.name: p for p in dist_dir.iterdir() if p.is_file()}
         self._runtime_files = list(runtime_files)
         self._bundles = {b.digest: b for b in bundles}
-        self._httpd = _QuietServer(("127.0.0.1", 0), _handler_class(self))
+        server_class = _QuietServer6 if ":" in bind else _QuietServer
+        try:
+            self._httpd = server_class((bind, 0), _handler_class(self))
+        except OSError as exc:
+            raise HarnessError(f"--bind {bind}: cannot listen there: {exc.strerror}") from None
+        self._url_host = url_host or (f"[{bind}]" if ":" in bind else bind)
         host, port = self.address
-        self.origin = f"http://{host}:{port}"
+        self.origin = f"http://{self._url_host}:{port}"
         self.cookie_name = f"harness-{port}"
-        self._hosts = {f"{host}:{port}", f"localhost:{port}"}
+        self._hosts = {f"{self._url_host}:{port}", f"{host}:{port}", f"localhost:{port}"}
         self._boot_url = f"{self.origin}/page.html?boot={self._boot_secret}"
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, args=(0.1,), name="harness-server", daemon=True
@@ -263,6 +274,10 @@ def _cookie(header: str, name: str) -> str | None:
         if eq and key == name:
             return value
     return None
+
+
+class _QuietServer6(_QuietServer):
+    address_family = socket.AF_INET6
 
 
 def _content_type(name: str) -> str:
