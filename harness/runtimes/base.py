@@ -26,7 +26,6 @@ from harness.errors import HarnessError
 from harness.host.intake import EventQueue, Incoming
 from harness.inside import protocol
 from harness.provision.distribution import Distribution
-from harness.provision.invocation import mount_dirs
 from harness.runtimes.launchers.plan import Plan
 from harness.runtimes.launchers.settings import LaunchSettings
 
@@ -72,7 +71,7 @@ class BootConfig:
             "pyodide_version": self.dist.version,
             "files": [*runtime_files(), *self.lib_files],
             "runtime_root": RUNTIME_ROOT,
-            "mounts": [str(p) for p in mount_dirs(self.mounts)],
+            "mounts": [str(p) for p in _mount_dirs(self.mounts)],
             "probe_dirs": [str(p) for p in self.probe_dirs],
             "sys_path": [str(self.site_packages)],
             "dynlibs": list(self.dynlibs),
@@ -84,6 +83,14 @@ class BootConfig:
             "patches": self.patches,
             **self.extra,
         }
+
+
+def _mount_dirs(points: tuple[Path, ...]) -> tuple[Path, ...]:
+    """``invocation.mount_dirs`` (imported here: invocation needs the options, which need
+    the launchers, which need this module)."""
+    from harness.provision.invocation import mount_dirs
+
+    return mount_dirs(points)
 
 
 def runtime_files() -> list[tuple[str, str]]:

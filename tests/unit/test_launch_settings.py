@@ -122,7 +122,7 @@ def make_server(tmp_path: Path) -> Iterator[type[RunServer]]:
 
     def make(**kw: str) -> RunServer:
         channel = Channel(EventQueue(), "w", lambda fd, data: None)
-        server = RunServer(channel, {"boot": 1}, {}, tmp_path, [], [], **kw)
+        server = RunServer(channel, {"boot": 1}, {"page.html": Path(__file__)}, tmp_path, [], [], **kw)
         servers.append(server)
         return server
 
@@ -131,9 +131,10 @@ def make_server(tmp_path: Path) -> Iterator[type[RunServer]]:
         server.close()
 
 
-def status(host: str, port: int, path: str) -> int | str:
+def status(host: str, port: int, path: str, cookie: str = "") -> int | str:
+    request = urllib.request.Request(f"http://{host}:{port}{path}", headers={"Cookie": cookie} if cookie else {})
     try:
-        with urllib.request.urlopen(f"http://{host}:{port}{path}", timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return exc.code
@@ -141,26 +142,35 @@ def status(host: str, port: int, path: str) -> int | str:
         return type(exc.reason).__name__
 
 
-def test_server_listens_only_where_bound_and_still_wants_the_token(make_server) -> None:
+def session(server: RunServer, host: str) -> str:
+    """Open the page with its one-time URL at ``host``: the session cookie it sets."""
+    port = server.address[1]
+    path = server.boot_url.split(f":{port}", 1)[1]
+    with urllib.request.urlopen(f"http://{host}:{port}{path}", timeout=10) as response:
+        return str(response.headers["Set-Cookie"]).split(";")[0]
+
+
+def test_server_listens_only_where_bound_and_still_wants_the_session(make_server) -> None:
     default = make_server()
     port = default.address[1]
-    assert status("127.0.0.1", port, f"/{default.token}/boot.json") == 200
-    assert status("127.0.0.2", port, f"/{default.token}/boot.json") == "ConnectionRefusedError"
+    assert status("127.0.0.2", port, "/boot.json") == "ConnectionRefusedError"
+    assert status("127.0.0.1", port, "/boot.json", session(default, "127.0.0.1")) == 200
     other = make_server(bind="127.0.0.2", url_host="tests.example")
     port = other.address[1]
-    assert other.url == f"http://tests.example:{port}/{other.token}/page.html"
-    assert status("127.0.0.2", port, f"/{other.token}/boot.json") == 200
+    assert other.boot_url.startswith(f"http://tests.example:{port}/page.html?boot=")
+    assert status("127.0.0.1", port, "/boot.json") == "ConnectionRefusedError"
     assert status("127.0.0.2", port, "/boot.json") == 403
-    assert status("127.0.0.2", port, f"/{other.token[:-1]}x/boot.json") == 403
-    assert status("127.0.0.1", port, f"/{other.token}/boot.json") == "ConnectionRefusedError"
+    cookie = session(other, "127.0.0.2")
+    assert status("127.0.0.2", port, "/boot.json", cookie) == 200
+    assert status("127.0.0.2", port, "/boot.json", cookie[:-1] + "x") == 403
 
 
 def test_server_on_every_address_is_reached_at_the_advertised_name(make_server) -> None:
     anywhere = make_server(bind="0.0.0.0", url_host="127.0.0.3")
     port = anywhere.address[1]
-    assert anywhere.url.startswith(f"http://127.0.0.3:{port}/")
-    assert status("127.0.0.3", port, f"/{anywhere.token}/boot.json") == 200
-    assert status("127.0.0.3", port, "/x/boot.json") == 403
+    assert anywhere.boot_url.startswith(f"http://127.0.0.3:{port}/")
+    assert status("127.0.0.3", port, "/boot.json", session(anywhere, "127.0.0.3")) == 200
+    assert status("127.0.0.3", port, "/boot.json") == 403
 
 
 def test_unknown_remote_kind_is_asked_of_the_endpoint() -> None:
