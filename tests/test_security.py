@@ -21,6 +21,7 @@ import pytest
 import browsers
 from harness.errors import HarnessError
 from harness.runtimes import runtime_class
+from harness.runtimes.launchers.settings import LaunchSettings
 
 ATTACKER = Path(__file__).with_name("attacker.py")
 SYSTEM_PYTHON = "/usr/bin/python3"  # one the other user can run (ours may sit in root's home)
@@ -80,7 +81,7 @@ def test_another_user_can_neither_read_nor_inject(tmp_path: Path, attacker_scrip
     _other_user()
     if runtime != "node":
         try:
-            runtime_class(runtime).find_executable()  # type: ignore[attr-defined]
+            runtime_class(runtime).launch_plan(LaunchSettings(driver="direct"))  # type: ignore[attr-defined]
         except HarnessError as exc:
             if os.environ.get("CI"):
                 pytest.fail(str(exc))
