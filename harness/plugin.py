@@ -8,12 +8,14 @@ checked ``Settings`` directly. Without settings (plugin mode without
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 
 import pytest
 
 from harness import options
 from harness.coverage.plugin import CoveragePlugin
 from harness.errors import HarnessError
+from harness.host import pyodide_compat
 from harness.host.controller import Controller, session_boot_config
 from harness.host.pytest_cache import write_value
 from harness.options import Settings
@@ -43,6 +45,26 @@ class GivenSettings:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     options.add_pytest_options(parser.getgroup("harness", "run the suite inside Pyodide (harness)"))
+
+
+def _active(config: pytest.Config) -> bool:
+    """Whether the harness runs this session (before ``pytest_configure`` stashes settings)."""
+    given = any(isinstance(p, GivenSettings) for p in config.pluginmanager.get_plugins())
+    return given or bool(getattr(config.known_args_namespace, "harness_runtime", None))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser) -> Iterator[None]:
+    """A pytest-pyodide suite's conftest imports ``pytest_pyodide`` and its command line
+    carries pytest-pyodide's options: both work on the host while the harness is active
+    (see ``harness.host.pyodide_compat``)."""
+    active = _active(early_config)
+    if active:
+        pyodide_compat.ensure_importable()
+    result = yield
+    if active:
+        pyodide_compat.add_options(parser)
+    return result
 
 
 def _settings(config: pytest.Config) -> Settings | None:

@@ -12,6 +12,7 @@ replayed reports, or the exception the runtime's session ended with, raised agai
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import Any
 import pytest
 
 from harness.errors import HarnessError
-from harness.host import limitations
+from harness.host import limitations, pyodide_compat
 from harness.host.intake import Eof, Incoming
 from harness.host.pool import PoolError, RuntimePool, Slot
 from harness.host.pytest_cache import write_value
@@ -29,18 +30,33 @@ from harness.host.replay import Replayer
 from harness.host.scheduler import LoadScheduler
 from harness.inside import protocol
 from harness.options import Settings, strip_plugin_args
+from harness.provision import gather
 from harness.provision.boot import boot_config
 from harness.runtimes.base import BootConfig, boot_failure, fatal_headline, strip_js_stack
 
 
 def session_boot_config(config: pytest.Config, settings: Settings) -> BootConfig:
-    """Boot description for this pytest invocation: its directory, rootdir and path args."""
-    return boot_config(
-        settings,
-        cwd=Path(config.invocation_params.dir),
-        paths=[config.rootpath],
-        args=strip_plugin_args(config.invocation_params.args),
-    )
+    """Boot description for this pytest invocation: its directory, rootdir and path args.
+
+    Packages the tests ask for pytest-pyodide's way (``packages=[...]``, ``load_package``)
+    are found in the files being run and installed like ``--with`` requirements.
+    """
+    cwd = Path(config.invocation_params.dir)
+    found, named = gather.for_run(config.args, cwd, config.rootpath, settings.with_packages)
+    try:
+        boot = boot_config(
+            dataclasses.replace(settings, with_packages=(*settings.with_packages, *found)),
+            cwd=cwd,
+            paths=[config.rootpath],
+            args=strip_plugin_args(config.invocation_params.args),
+        )
+    except HarnessError as exc:
+        origins = [f"{entry.name} ({entry.origin})" for entry in named if entry.name.lower() in str(exc).lower()]
+        if origins:
+            raise HarnessError(f"{exc}; asked for by the tests: {', '.join(origins)}") from None
+        raise
+    extra = {"runtime": settings.runtime, "test_packages": found}
+    return dataclasses.replace(boot, extra={**boot.extra, **extra})
 
 
 @dataclass
@@ -112,7 +128,15 @@ class Controller:
             + f"), pytest {r['pytest']} inside, ready in {r['boot_ms'] / 1000:.1f} s ({r['boot']} boot)",
             f"harness: {r['patch_summary']}",
             *(f"harness: {note}" for note in r["notes"]),
+            *self._package_lines(),
+            *(f"harness: {note}" for note in pyodide_compat.header_notes(self.config, name)),
         ]
+
+    def _package_lines(self) -> list[str]:
+        found = self.boot.extra.get("test_packages") or []
+        if not found:
+            return []
+        return [f"harness: installed for the tests' packages=/load_package: {', '.join(found)}"]
 
     # -- the run ----------------------------------------------------------------------
 

@@ -57,7 +57,23 @@ def apply_patches(boot: dict[str, Any]) -> tuple[list[PatchResult], str]:
     return results, wasm_patches.summary(results)
 
 
-def run_session(args: list[str], plugin: object) -> tuple[int, str | None]:
+def compat_plugins(boot: dict[str, Any]) -> list[object]:
+    """The ``pytest_pyodide`` stand-in (``harness/inside/compat``): made importable (after
+    everything else on ``sys.path``, so it shadows nothing), told the runtime's name, and its
+    plugin modules returned for every session, as pytest-pyodide's entry point would load it."""
+    import importlib
+
+    compat = os.path.join(boot["runtime_root"], "harness", "inside", "compat")
+    if compat not in sys.path:
+        sys.path.append(compat)
+    import pytest_pyodide
+    from pytest_pyodide import _state
+
+    _state.configure(boot.get("runtime", "node"))
+    return [importlib.import_module(name) for name in pytest_pyodide.PLUGINS]
+
+
+def run_session(args: list[str], plugins: list[object]) -> tuple[int, str | None]:
     """``pytest.main`` minus its printing of usage errors, which the host prints instead.
 
     Returns the exit status and, for a usage error, the message pytest would have shown.
@@ -69,7 +85,7 @@ def run_session(args: list[str], plugin: object) -> tuple[int, str | None]:
     os.environ["PYTEST_VERSION"] = pytest.__version__
     try:
         try:
-            config = _prepareconfig(args, [plugin])
+            config = _prepareconfig(args, plugins)
         except ConftestImportFailure as exc:
             cause = "".join(traceback.format_exception_only(type(exc.cause), exc.cause)).strip()
             return 4, f"ImportError while loading conftest '{exc.path}' in the runtime: {cause}"
@@ -201,6 +217,7 @@ def serve(boot_json: str, send: Send, recv: Recv) -> None:
     # Everything of ours is imported: keep our directory off the project's import path.
     if boot["runtime_root"] in sys.path:
         sys.path.remove(boot["runtime_root"])
+    compat = compat_plugins(boot)
 
     send(
         protocol.encode(
@@ -233,7 +250,7 @@ def serve(boot_json: str, send: Send, recv: Recv) -> None:
             send(protocol.encode(protocol.Done(type="done", exitstatus=4)))
             continue
         plugin = EventPlugin(send, recv, coverage=stream)
-        status, usage_error = run_session(command["args"], plugin)
+        status, usage_error = run_session(command["args"], [plugin, *compat])
         if stream is not None:
             plugin.emit_coverage(stream.finish())
         if usage_error is not None:

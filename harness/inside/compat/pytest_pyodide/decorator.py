@@ -1,0 +1,107 @@
+"""``run_in_pyodide``, ``PyodideHandle`` and ``copy_files_to_pyodide`` for the harness.
+
+pytest-pyodide's ``run_in_pyodide`` ships the decorated function's source to a browser and
+runs it there; under the harness the test module already runs inside Pyodide, so the body
+runs right here:
+
+- It keeps the function's signature (``functools.wraps``): pytest resolves the other
+  arguments as ordinary fixtures and parameters, so ``parametrize``, fixtures, ``hypothesis``
+  and every outcome (skip, xfail, errors) behave natively.
+- The first argument is the runner fixture (``selenium``...), passed as the fixture object
+  (pytest-pyodide passes ``None`` inside the body).
+- The other arguments arrive as copies (a pickle round trip, as when pytest-pyodide sends
+  them to the browser), so a body that mutates them leaves the caller's objects alone;
+  ``PyodideHandle`` arguments arrive as the object they hold. An argument pickle cannot
+  copy is passed as it is.
+- An ``async def`` body runs to completion (see ``_loop``).
+- ``packages=[...]`` were installed before the runtime started (the harness reads them from
+  the test files); a name that is missing fails the test naming ``--with``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import pickle
+from collections.abc import Callable, Collection
+from typing import Any, TypeVar
+
+from . import _loop
+from .runner import JavascriptException, PyodideRunner, installed, missing_packages
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class PyodideHandle:
+    """A reference to an object that stays in the runtime (pytest-pyodide's class): passed
+    to another ``run_in_pyodide`` function it arrives as the object itself."""
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, PyodideHandle):
+        return value.obj
+    try:
+        return pickle.loads(pickle.dumps(value))
+    except Exception:  # noqa: BLE001 - not picklable: the object itself
+        return value
+
+
+def _call(function: Callable[..., Any], packages: tuple[str, ...], args: Any, kwargs: Any) -> Any:
+    missing = [name for name in packages if not installed(name)]
+    if missing:
+        raise JavascriptException(missing_packages(missing))
+    parameters = list(inspect.signature(function).parameters)
+    first = parameters[0] if parameters else None
+    if args:
+        runner, rest = args[0], tuple(_copy(a) for a in args[1:])
+        copied = (runner, *rest)
+    else:
+        runner, copied = kwargs.get(first), ()
+    kwargs = {k: (v if k == first else _copy(v)) for k, v in kwargs.items()}
+    capture = runner.capturing() if isinstance(runner, PyodideRunner) else contextlib.nullcontext()
+    with capture:
+        result = function(*copied, **kwargs)
+        if inspect.iscoroutine(result):
+            result = _loop.run(result)
+    return result
+
+
+def run_in_pyodide(
+    _function: F | None = None,
+    /,
+    *,
+    packages: Collection[str] = (),
+    pytest_assert_rewrites: bool = True,
+) -> Any:
+    """Run the decorated test (or helper) in Pyodide: here, directly. With or without
+    arguments: ``@run_in_pyodide`` and ``@run_in_pyodide(packages=[...])``.
+    ``pytest_assert_rewrites`` is accepted: pytest rewrites test modules natively here."""
+    names = (packages,) if isinstance(packages, str) else tuple(packages)
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return _call(function, names, args, kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    if _function is not None:
+        return decorate(_function)
+    return decorate
+
+
+def copy_files_to_pyodide(
+    file_list: list[tuple[str, str]], install_wheels: bool = True, recurse_directories: bool = True
+) -> Callable[[F], F]:
+    """pytest-pyodide copies host files into the browser's file system first. The harness
+    mounts (Node) or copies (browsers) the project at its own path, so the files are there
+    already, at their host paths; wheels belong on the command line (``--with``)."""
+
+    def decorate(function: F) -> F:
+        return function
+
+    return decorate
