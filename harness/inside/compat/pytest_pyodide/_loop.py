@@ -38,7 +38,7 @@ def can_block_on_javascript() -> bool:
     return bool(can_run_sync())
 
 
-def _skip() -> pytest.skip.Exception:
+def _skip() -> BaseException:
     """The skip, reported at the test's own location (not at this file inside the runtime)."""
     return pytest.skip.Exception(NEEDS_JSPI, _use_item_location=True)
 
