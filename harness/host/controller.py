@@ -42,20 +42,22 @@ def session_boot_config(config: pytest.Config, settings: Settings) -> BootConfig
     are found in the files being run and installed like ``--with`` requirements.
     """
     cwd = Path(config.invocation_params.dir)
-    found, named = gather.for_run(config.args, cwd, config.rootpath, settings.with_packages)
+    found = gather.for_run(config.args, cwd, config.rootpath, settings.with_packages)
     try:
         boot = boot_config(
-            dataclasses.replace(settings, with_packages=(*settings.with_packages, *found)),
+            dataclasses.replace(settings, with_packages=(*settings.with_packages, *found.requirements)),
             cwd=cwd,
             paths=[config.rootpath],
             args=strip_plugin_args(config.invocation_params.args),
         )
     except HarnessError as exc:
-        origins = [f"{entry.name} ({entry.origin})" for entry in named if entry.name.lower() in str(exc).lower()]
-        if origins:
-            raise HarnessError(f"{exc}; asked for by the tests: {', '.join(origins)}") from None
+        named = [f"{e.name} ({e.origin})" for e in found.named if e.name.lower() in str(exc).lower()]
+        if named:
+            raise HarnessError(f"{exc}; asked for by the tests: {', '.join(named)}") from None
         raise
-    extra = {"runtime": settings.runtime, "test_packages": found}
+    # A pytest-pyodide suite may await JavaScript: where the runtime has JSPI, enter Python
+    # through a promising call so it can (browsers/boot.mjs).
+    extra = {"runtime": settings.runtime, "test_packages": found.requirements, "jspi": found.pytest_pyodide}
     return dataclasses.replace(boot, extra={**boot.extra, **extra})
 
 

@@ -190,16 +190,38 @@ def project_name(directory: Path) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def for_run(args: Sequence[str], cwd: Path, rootdir: Path, given: Iterable[str]) -> tuple[list[str], list[Named]]:
-    """(requirements to add, what they came from) for a run of pytest ``args`` (its file or
-    directory arguments, ``testpaths`` applied) from ``cwd``; ``given``: the ``--with`` values."""
+@dataclass(frozen=True)
+class ForRun:
+    """What the files of one run ask for."""
+
+    requirements: list[str]  # to add to the run's requirements
+    named: list[Named]  # where each of them was found
+    pytest_pyodide: bool  # some file uses pytest-pyodide (imports it or its fixtures)
+
+
+def for_run(args: Sequence[str], cwd: Path, rootdir: Path, given: Iterable[str]) -> ForRun:
+    """What a run of pytest ``args`` (its file or directory arguments, ``testpaths``
+    applied) from ``cwd`` asks for; ``given``: the ``--with`` values."""
     from harness.provision.invocation import path_args
 
     paths = path_args(args, cwd) or [cwd]
-    named = gather([*python_files(paths), *conftests(paths, rootdir)])
+    files = [*python_files(paths), *conftests(paths, rootdir)]
+    named = gather(files)
     own = project_name(rootdir)
     # pytest (and coverage) are pinned to the host's versions by provisioning; naming them
     # here would count as the user's own pin and lift that.
     exclude = ["pytest", "coverage", *([own] if own else [])]
     found = requirements(named, given=given, exclude=exclude)
-    return found, [entry for entry in named if entry.name in found]
+    return ForRun(found, [entry for entry in named if entry.name in found], uses_pytest_pyodide(files))
+
+
+def uses_pytest_pyodide(files: Iterable[Path]) -> bool:
+    """Whether any file names pytest-pyodide or its ``selenium*`` fixtures."""
+    for path in files:
+        try:
+            source = path.read_bytes()
+        except OSError:
+            continue
+        if b"pytest_pyodide" in source or b"selenium" in source:
+            return True
+    return False

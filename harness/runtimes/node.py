@@ -6,6 +6,7 @@ straight to the terminal and can never be mistaken for an event.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -28,6 +29,24 @@ def find_node() -> str:
     if not node:
         raise HarnessError("node not found; install Node.js 20+ (apt-get install nodejs)")
     return node
+
+
+# V8 flags that give Node JSPI (WebAssembly stack switching), newest API first: Pyodide
+# 314 uses either (``WebAssembly.Suspending``, or Node 20's ``WebAssembly.Suspender``).
+JSPI_FLAGS = ("--experimental-wasm-jspi", "--experimental-wasm-stack-switching")
+
+
+@functools.cache
+def jspi_flag(node: str) -> str | None:
+    """The flag this ``node`` accepts for JSPI, if any (asked once per executable)."""
+    for flag in JSPI_FLAGS:
+        try:
+            probe = subprocess.run([node, flag, "-e", "0"], capture_output=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if probe.returncode == 0:
+            return flag
+    return None
 
 
 def node_version(node: str) -> str:
@@ -65,8 +84,10 @@ class NodeRuntime(Runtime):
             json.dump(document, f)
         self._stderr = StderrTail(sys.stderr)
         try:
+            # A pytest-pyodide suite may await JavaScript from a test: JSPI lets it.
+            flags = [flag] if document.get("jspi") and (flag := jspi_flag(node)) else []
             self._process = subprocess.Popen(
-                [node, str(browsers.entry("node/main.mjs")), self._boot_file],
+                [node, *flags, str(browsers.entry("node/main.mjs")), self._boot_file],
                 pass_fds=(event_write, command_read),
                 stdin=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
