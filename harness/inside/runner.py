@@ -69,7 +69,7 @@ def compat_plugins(boot: dict[str, Any]) -> list[object]:
     import pytest_pyodide
     from pytest_pyodide import _state
 
-    _state.configure(boot.get("runtime", "node"))
+    _state.configure(boot.get("runtime", "node"), boot.get("mounts", []))
     return [importlib.import_module(name) for name in pytest_pyodide.PLUGINS]
 
 

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 from pytest_pyodide import run_in_pyodide
-from pytest_pyodide.decorator import PyodideHandle
+from pytest_pyodide.decorator import PyodideHandle, copy_files_to_pyodide
 
 
 @run_in_pyodide
@@ -174,3 +174,20 @@ def test_module_scope_is_shared(selenium_module_scope, selenium_esm):
 
 def test_webworker(selenium_webworker_standalone):
     assert selenium_webworker_standalone.run("1 + 1") == 2
+
+
+@copy_files_to_pyodide(file_list=[("data", "copied")])
+@run_in_pyodide
+def test_copy_files(selenium):
+    from pathlib import Path
+
+    assert Path("copied/hello.txt").read_text() == "hello\n"
+
+
+@run_in_pyodide
+def test_body_writes_in_home(selenium):
+    import os
+    from pathlib import Path
+
+    Path("written_by_body.txt").write_text("stays in Pyodide's memory")
+    assert os.getcwd() == "/home/pyodide"

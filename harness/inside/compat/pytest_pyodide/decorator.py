@@ -14,21 +14,24 @@ runs right here:
   ``PyodideHandle`` arguments arrive as the object they hold. An argument pickle cannot
   copy is passed as it is.
 - An ``async def`` body runs to completion (see ``_loop``).
+- The body runs with Pyodide's home (in memory) as working directory, as in the browser
+  pytest-pyodide drives: files it writes by relative path never land in the project.
 - ``packages=[...]`` were installed before the runtime started (the harness reads them from
   the test files); a name that is missing fails the test naming ``--with``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
 import pickle
+import shutil
 from collections.abc import Callable, Collection
+from pathlib import Path
 from typing import Any, TypeVar
 
-from . import _loop
-from .runner import JavascriptException, PyodideRunner, installed, missing_packages
+from . import _loop, _state
+from .runner import JavascriptException, PyodideRunner, in_home, installed, missing_packages
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,7 +65,7 @@ def _call(function: Callable[..., Any], packages: tuple[str, ...], args: Any, kw
     else:
         runner, copied = kwargs.get(first), ()
     kwargs = {k: (v if k == first else _copy(v)) for k, v in kwargs.items()}
-    capture = runner.capturing() if isinstance(runner, PyodideRunner) else contextlib.nullcontext()
+    capture = runner.capturing() if isinstance(runner, PyodideRunner) else in_home()
     with capture:
         result = function(*copied, **kwargs)
         if inspect.iscoroutine(result):
@@ -97,11 +100,44 @@ def run_in_pyodide(
 def copy_files_to_pyodide(
     file_list: list[tuple[str, str]], install_wheels: bool = True, recurse_directories: bool = True
 ) -> Callable[[F], F]:
-    """pytest-pyodide copies host files into the browser's file system first. The harness
-    mounts (Node) or copies (browsers) the project at its own path, so the files are there
-    already, at their host paths; wheels belong on the command line (``--with``)."""
+    """Copy host files into Pyodide's home before the test, as pytest-pyodide does.
+
+    Each ``(src, dest)``: ``src`` (relative to the working directory) is a file, a directory
+    (its files; subdirectories too with ``recurse_directories``) or a glob (matches keep their
+    relative layout); ``dest`` is relative to Pyodide's home. With ``install_wheels``, a
+    ``.whl`` among them must already be installed: the harness installs wheels before boot
+    (``--with PATH``), so one that is not fails the test naming it.
+    """
 
     def decorate(function: F) -> F:
-        return function
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            _copy_files(file_list, install_wheels, recurse_directories)
+            return function(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def _copy_files(file_list: list[tuple[str, str]], install_wheels: bool, recurse: bool) -> None:
+    home = Path(_state.home())
+    for src, dest in file_list:
+        for source, target in _expand(Path(src), home / dest, src, recurse):
+            if install_wheels and source.suffix == ".whl":
+                name = source.name.split("-")[0]
+                if not installed(name):
+                    raise JavascriptException(f"{source.name}: {missing_packages([str(source)])}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+
+
+def _expand(src: Path, dest: Path, pattern: str, recurse: bool) -> list[tuple[Path, Path]]:
+    """(host file, file in Pyodide's home) pairs for one ``(src, dest)`` entry."""
+    if src.is_file():
+        return [(src, dest)]
+    if src.is_dir():
+        files = src.rglob("*") if recurse else src.glob("*")
+        return [(f, dest / f.relative_to(src)) for f in sorted(files) if f.is_file()]
+    base = Path(pattern.split("*", 1)[0]).parent if "*" in pattern else Path(".")
+    return [(f, dest / f.relative_to(base)) for f in sorted(Path(".").glob(pattern)) if f.is_file()]

@@ -28,6 +28,7 @@ import contextlib
 import gc
 import importlib.metadata
 import importlib.util
+import os
 import sys
 import textwrap
 import traceback
@@ -125,7 +126,13 @@ class PyodideRunner:
 
     @contextlib.contextmanager
     def capturing(self, javascript: bool = False) -> Iterator[None]:
-        """Copy what is printed (and, with ``javascript``, logged on the console) meanwhile."""
+        """Run "in Pyodide": in Pyodide's home as working directory (see ``in_home``), copying
+        what is printed (and, with ``javascript``, logged on the console) to the logs."""
+        with in_home(), self._tee(javascript):
+            yield
+
+    @contextlib.contextmanager
+    def _tee(self, javascript: bool) -> Iterator[None]:
         saved = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = _Tee(sys.stdout, self._log), _Tee(sys.stderr, self._log)
         sink = undo = None
@@ -238,6 +245,19 @@ class PyodideRunner:
 
     def quit(self) -> None:
         pass
+
+
+@contextlib.contextmanager
+def in_home() -> Iterator[None]:
+    """The working directory pytest-pyodide's code sees: Pyodide's home, in memory (so a body
+    that writes ``Path("x.py")`` never touches the project's files on the host)."""
+    previous = os.getcwd()
+    os.makedirs(_state.home(), exist_ok=True)
+    os.chdir(_state.home())
+    try:
+        yield
+    finally:
+        os.chdir(previous)
 
 
 def _dedent(code: str) -> str:
