@@ -66,6 +66,21 @@ def run_harness(
     return _run([*command, *harness_args, "--", *args], project, **kw)  # type: ignore[arg-type]
 
 
+def need(browser: str) -> None:
+    """Skip where the browser is not installed, except in CI, which must run every test."""
+    import pytest
+
+    from harness.errors import HarnessError
+    from harness.runtimes import runtime_class
+
+    try:
+        runtime_class(browser).find_executable()  # type: ignore[attr-defined]
+    except HarnessError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must have every browser: {exc}")
+        pytest.skip(str(exc))
+
+
 def junit_outcomes(path: Path) -> dict[str, str]:
     """{classname::name: outcome} from a JUnit XML file (outcome: passed/failure/error/skipped)."""
     outcomes = {}
