@@ -55,11 +55,19 @@ def harness_env() -> tuple[Path, Path, str]:
 # -- native, bare, harness -------------------------------------------------------------
 
 
+def plain_pytest_only(suite: Suite) -> None:
+    """A suite written for pytest-pyodide needs its plugin: plain pytest cannot run it."""
+    if suite.expected is not None:
+        raise Unavailable(f"{suite.name} is written for pytest-pyodide (plain pytest cannot run it)")
+
+
 def native(suite: Suite) -> tuple[list[str], dict[str, str]]:
+    plain_pytest_only(suite)
     return [sys.executable, "-m", "pytest", *COMMON_ARGS, *suite.args], {}
 
 
 def bare(suite: Suite) -> tuple[list[str], dict[str, str]]:
+    plain_pytest_only(suite)
     dist, site, _ = harness_env()
     node = shutil.which("node") or "node"
     cmd = [node, str(BENCH / "bare.mjs"), str(dist), str(site), str(suite.path)]
@@ -188,7 +196,12 @@ def _requires(wheel: Path) -> set[str]:
 
 
 def pytest_pyodide(suite: Suite) -> tuple[list[str], dict[str, str]]:
-    """``--run-in-pyodide`` on Node, plus bench/pp_fix.py (the working-directory fix)."""
+    """``--run-in-pyodide`` on Node, plus bench/pp_fix.py (the working-directory fix); a
+    suite written for pytest-pyodide runs as its authors run it (decorated tests, Node)."""
+    if suite.expected is not None:
+        cmd = [str(venv_python()), "-m", "pytest", *COMMON_ARGS, "-p", "no:asyncio",
+               "--runtime", "node", f"--dist-dir={PP_DIST}", *suite.args]  # fmt: skip
+        return cmd, {}
     if suite.name.startswith("more-itertools"):
         more_itertools_wheel(suite)
     cmd = [
