@@ -51,7 +51,8 @@ export async function boot(pyodide, config, channel, host) {
     if (host.saveSnapshot) host.saveSnapshot(pyodide);
   }
   try {
-    if (config.jspi && (typeof WebAssembly.Suspending === "function" || typeof WebAssembly.Suspender === "function") && runner.serve.callPromising) {
+    const jspi = typeof WebAssembly.Suspending === "function" || typeof WebAssembly.Suspender === "function";
+    if (config.pytest_pyodide && jspi && runner.serve.callPromising) {
       // Entered through a promising call, Python can block on a Promise with JSPI
       // (`pyodide.ffi.run_sync`): pytest-pyodide style tests that await JavaScript need it.
       await runner.serve.callPromising(JSON.stringify(config), channel.send, channel.recv);

@@ -55,9 +55,14 @@ def session_boot_config(config: pytest.Config, settings: Settings) -> BootConfig
         if named:
             raise HarnessError(f"{exc}; asked for by the tests: {', '.join(named)}") from None
         raise
-    # A pytest-pyodide suite may await JavaScript: where the runtime has JSPI, enter Python
-    # through a promising call so it can (browsers/boot.mjs).
-    extra = {"runtime": settings.runtime, "test_packages": found.requirements, "jspi": found.pytest_pyodide}
+    # A pytest-pyodide suite gets the pytest_pyodide stand-in registered in the runtime, and,
+    # where the runtime has JSPI, Python entered through a promising call so that its tests
+    # can await JavaScript (browsers/boot.mjs). Other suites run exactly as before.
+    extra = {
+        "runtime": settings.runtime,
+        "test_packages": found.requirements,
+        "pytest_pyodide": found.pytest_pyodide,
+    }
     return dataclasses.replace(boot, extra={**boot.extra, **extra})
 
 

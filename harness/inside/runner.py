@@ -58,9 +58,10 @@ def apply_patches(boot: dict[str, Any]) -> tuple[list[PatchResult], str]:
 
 
 def compat_plugins(boot: dict[str, Any]) -> list[object]:
-    """The ``pytest_pyodide`` stand-in (``harness/inside/compat``): made importable (after
-    everything else on ``sys.path``, so it shadows nothing), told the runtime's name, and its
-    plugin modules returned for every session, as pytest-pyodide's entry point would load it."""
+    """The ``pytest_pyodide`` stand-in (``harness/inside/compat``), for a suite that uses
+    pytest-pyodide (the host found it in its files): made importable (after everything else
+    on ``sys.path``, so it shadows nothing), told the runtime's name, and its plugin modules
+    returned for every session, as pytest-pyodide's entry point would load them."""
     import importlib
 
     compat = os.path.join(boot["runtime_root"], "harness", "inside", "compat")
@@ -217,7 +218,7 @@ def serve(boot_json: str, send: Send, recv: Recv) -> None:
     # Everything of ours is imported: keep our directory off the project's import path.
     if boot["runtime_root"] in sys.path:
         sys.path.remove(boot["runtime_root"])
-    compat = compat_plugins(boot)
+    compat = compat_plugins(boot) if boot.get("pytest_pyodide") else []
 
     send(
         protocol.encode(

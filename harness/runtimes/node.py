@@ -85,7 +85,7 @@ class NodeRuntime(Runtime):
         self._stderr = StderrTail(sys.stderr)
         try:
             # A pytest-pyodide suite may await JavaScript from a test: JSPI lets it.
-            flags = [flag] if document.get("jspi") and (flag := jspi_flag(node)) else []
+            flags = [flag] if document.get("pytest_pyodide") and (flag := jspi_flag(node)) else []
             self._process = subprocess.Popen(
                 [node, *flags, str(browsers.entry("node/main.mjs")), self._boot_file],
                 pass_fds=(event_write, command_read),

@@ -96,7 +96,7 @@ def key(boot_document: dict[str, Any], node_major: int) -> str:
                 _stat_part(dist / "pyodide.asm.wasm"),
                 [_stat_part(p / ".harness-manifest.json") for p in site],
                 boot_document["runtime_root"],
-                bool(boot_document.get("jspi")),  # Node runs with a JSPI flag then
+                bool(boot_document.get("pytest_pyodide")),  # Node runs with a JSPI flag then
             ]
         ).encode()
     )

@@ -1,7 +1,7 @@
 """pytest-pyodide's command-line options, markers and collection rules, inside the harness.
 
-Registered by the harness's runtime for every session (as pytest-pyodide's entry point
-would be), together with ``fixture``:
+Registered by the harness's runtime for every session of a suite that uses pytest-pyodide
+(as pytest-pyodide's entry point would be), together with ``fixture``:
 
 - Options ``--runtime``/``--rt``, ``--dist-dir``, ``--runner``, ``--run-in-pyodide``: a CI
   command line written for pytest-pyodide keeps working. They are added only once the
@@ -138,12 +138,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """``runtime`` takes the current runtime's name (when it is this package's fixture)."""
-    if "runtime" not in metafunc.fixturenames:
+    if "runtime" not in metafunc.fixturenames or _parametrized_directly(metafunc, "runtime"):
         return
     definitions = metafunc._arg2fixturedefs.get("runtime")
     if definitions and getattr(definitions[-1].func, "__module__", None) != fixture.__name__:
         return  # a conftest's own ``runtime`` fixture
     metafunc.parametrize("runtime", [_state.browser()], scope="module")
+
+
+def _parametrized_directly(metafunc: pytest.Metafunc, name: str) -> bool:
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        names = marker.args[0] if marker.args else marker.kwargs.get("argnames", "")
+        if name in ([n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)):
+            return True
+    return False
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
