@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECTS = Path(__file__).parent / "projects"
-# Two versions with different Python versions (3.14 and 3.13), as the spine issue asks.
+# Two versions with different Python versions (3.14 and 3.13): the default and the newest 0.x.
 PYODIDE_VERSIONS = ("314.0.7", "0.29.5")
 
 

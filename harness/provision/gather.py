@@ -199,12 +199,16 @@ class ForRun:
     pytest_pyodide: bool  # some file uses pytest-pyodide (imports it or its fixtures)
 
 
-def for_run(args: Sequence[str], cwd: Path, rootdir: Path, given: Iterable[str]) -> ForRun:
-    """What a run of pytest ``args`` (its file or directory arguments, ``testpaths``
-    applied) from ``cwd`` asks for; ``given``: the ``--with`` values."""
+def for_run(
+    args: Sequence[str], cwd: Path, rootdir: Path, given: Iterable[str], testpaths: Sequence[str] = ()
+) -> ForRun:
+    """What a run of pytest ``args`` from ``cwd`` asks for: its file or directory arguments,
+    else the ``testpaths`` ini value (globs, relative to ``rootdir``), else ``cwd``;
+    ``given``: the ``--with`` values."""
     from harness.provision.invocation import path_args
 
-    paths = path_args(args, cwd) or [cwd]
+    from_ini = [path for pattern in testpaths for path in sorted(rootdir.glob(pattern))]
+    paths = path_args(args, cwd) or from_ini or [cwd]
     files = [*python_files(paths), *conftests(paths, rootdir)]
     named = gather(files)
     own = project_name(rootdir)

@@ -1,14 +1,14 @@
-"""The static reading of pytest-pyodide packages (``harness.provision.gather``), and the host
-side of the compatibility (options, notes): no runtime boots here."""
+"""The static reading of pytest-pyodide packages (``harness.provision.gather``), and the
+``pytest_pyodide`` stand-in's options and notes: no runtime boots here."""
 
 from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from harness.host import pyodide_compat
 from harness.provision import gather
 
 
@@ -130,50 +130,70 @@ def test_pytest_and_coverage_stay_pinned(tmp_path: Path) -> None:
     assert gather.for_run([], cwd=tmp_path, rootdir=tmp_path, given=[]).requirements == ["six"]
 
 
-# -- host side: options and notes -------------------------------------------------------------
+# -- the stand-in's options and header notes (imported here on the host; it is plain pytest) --
+
+COMPAT_DIR = Path(gather.__file__).resolve().parents[1] / "inside" / "compat"
 
 
-def parse(args: list[str], conftest_option: str | None = None) -> pytest.Config:
-    """A host config whose parser got the compat options after a conftest's own ones."""
+@pytest.fixture
+def compat(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.syspath_prepend(str(COMPAT_DIR))
+    from pytest_pyodide import hook
+
+    return hook
+
+
+def parse(hook: Any, args: list[str], conftest_option: str | None = None) -> pytest.Config:
+    """A config whose parser got the stand-in's options after a conftest's own ones."""
     from _pytest.config import get_config
 
     config = get_config()
     if conftest_option:
         config._parser.addoption(conftest_option, dest="own", default="mine")
-    pyodide_compat.ensure_importable()
-    pyodide_compat.add_options(config._parser)
+    hook.add_options(config._parser)
     config.option = config._parser.parse(args)
     return config
 
 
-def test_options_accepted_and_noted() -> None:
-    config = parse(["--runtime=chrome-no-host", "--dist-dir", "dist", "--run-in-pyodide", "--runner", "playwright"])
-    notes = pyodide_compat.header_notes(config, "node")
+def test_options_accepted_and_noted(compat: Any) -> None:
+    config = parse(
+        compat, ["--runtime=chrome-no-host", "--dist-dir", "dist", "--run-in-pyodide", "--runner", "playwright"]
+    )
     assert config.option.runtime == "chrome-no-host"
-    assert notes == [
+    assert compat.runtimes_to_run(config) == (False, {"node"})
+    assert compat.pytest_report_header(config) == [
         "pytest-pyodide's --runtime chrome-no-host only selects host/browser tests; they run on node "
         "(the harness's --runtime, given before --, picks the runtime)",
         "pytest-pyodide's --dist-dir dist is not used; give the harness --dist-dir before --",
         "pytest-pyodide's --run-in-pyodide: every test runs inside Pyodide under the harness anyway",
     ]
-    assert pyodide_compat.header_notes(parse([]), "node") == []
+    plain = parse(compat, [])
+    assert compat.pytest_report_header(plain) == []
+    assert compat.runtimes_to_run(plain) == (True, {"node"})
+    assert compat.runtimes_to_run(parse(compat, ["--rt", "host"])) == (True, set())
 
 
-def test_a_conftest_owning_an_option_keeps_it() -> None:
-    config = parse(["--runtime", "custom"], conftest_option="--runtime")
+def test_a_conftest_owning_an_option_keeps_it(compat: Any) -> None:
+    config = parse(compat, ["--runtime", "custom"], conftest_option="--runtime")
     assert config.option.own == "custom"
     assert not hasattr(config.option, "runtime")  # --rt was not added either: one option, both names
     with pytest.raises(pytest.UsageError, match="unrecognized arguments: --rt"):
-        parse(["--rt", "chrome"], conftest_option="--runtime")
+        parse(compat, ["--rt", "chrome"], conftest_option="--runtime")
 
 
 @pytest.mark.filterwarnings("ignore:The `.example\\(\\)` method")
-def test_hypothesis_strategies_import_on_the_host() -> None:
+def test_hypothesis_strategies(compat: Any) -> None:
     pytest.importorskip("hypothesis")
-    pyodide_compat.ensure_importable()
     from pytest_pyodide import hypothesis as strategies
 
     assert strategies.is_picklable(1) and not strategies.is_picklable(lambda: 1)
     assert strategies.std_hypothesis_settings.deadline is not None
     value = strategies.any_equal_to_self_strategy.example()
     assert value == value
+
+
+def test_testpaths_when_no_path_is_given(tmp_path: Path) -> None:
+    write(tmp_path / "tests" / "test_a.py", "selenium.load_package('a')\n")
+    write(tmp_path / "other" / "test_b.py", "selenium.load_package('b')\n")
+    assert gather.for_run(["-q"], tmp_path, tmp_path, [], testpaths=["test*"]).requirements == ["a"]
+    assert gather.for_run(["other"], tmp_path, tmp_path, [], testpaths=["test*"]).requirements == ["b"]

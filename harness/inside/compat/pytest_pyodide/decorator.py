@@ -123,7 +123,10 @@ def copy_files_to_pyodide(
 def _copy_files(file_list: list[tuple[str, str]], install_wheels: bool, recurse: bool) -> None:
     home = Path(_state.home())
     for src, dest in file_list:
-        for source, target in _expand(Path(src), home / dest, src, recurse):
+        pairs = _expand(Path(src), home / dest, src, recurse)
+        if not pairs:
+            raise FileNotFoundError(f"copy_files_to_pyodide: {src!r} matches no file in {Path.cwd()}")
+        for source, target in pairs:
             if install_wheels and source.suffix == ".whl":
                 name = source.name.split("-")[0]
                 if not installed(name):

@@ -20,7 +20,6 @@ Registered by the harness's runtime for every session of a suite that uses pytes
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -63,8 +62,8 @@ OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (
         ("--run-in-pyodide",),
         {
-            "action": argparse.BooleanOptionalAction,
-            "default": None,
+            "action": "store_true",
+            "default": False,
             "help": "pytest-pyodide's mode for plain tests (always the case under the harness)",
         },
     ),
@@ -134,6 +133,24 @@ def pytest_configure(config: pytest.Config) -> None:
     pytest.pyodide_run_host_test = run_host  # type: ignore[attr-defined]
     pytest.pyodide_runtimes = runtimes  # type: ignore[attr-defined]
     pytest.pyodide_dist_dir = getattr(config.option, "dist_dir", None)  # type: ignore[attr-defined]
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """One line per pytest-pyodide option given that the harness reads differently."""
+    option = config.option
+    notes = []
+    runtime = getattr(option, "runtime", None)
+    if isinstance(runtime, str) and runtime:
+        notes.append(
+            f"pytest-pyodide's --runtime {runtime} only selects host/browser tests; they run on "
+            f"{_state.harness_runtime()} (the harness's --runtime, given before --, picks the runtime)"
+        )
+    dist_dir = getattr(option, "dist_dir", None)
+    if dist_dir is not None and Path(dist_dir) != Path("pyodide"):
+        notes.append(f"pytest-pyodide's --dist-dir {dist_dir} is not used; give the harness --dist-dir before --")
+    if getattr(option, "run_in_pyodide", False):
+        notes.append("pytest-pyodide's --run-in-pyodide: every test runs inside Pyodide under the harness anyway")
+    return notes
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
