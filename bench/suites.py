@@ -84,9 +84,8 @@ def small(n: int) -> Suite:
     return Suite(f"small-{n}", root, ["."], n)
 
 
+# pytest-pyodide ships only the body to the runtime: names it uses are imported inside it.
 PYODIDE_STYLE_HEAD = """\
-import asyncio
-
 import pytest
 from pytest_pyodide import run_in_pyodide
 """
@@ -100,6 +99,8 @@ def test_zz_fails(selenium):
 
 @run_in_pyodide
 def test_zz_skipped(selenium):
+    import pytest
+
     pytest.skip("skipped on purpose")
 
 
@@ -128,7 +129,7 @@ def pyodide_style(n: int) -> Suite:
             elif i % 10 == 4:
                 body.append(f"\n@run_in_pyodide\ndef test_{i}(selenium, base):\n    assert base + {i} == {7 + i}\n")
             elif i % 10 == 7:
-                body.append(f"\n@run_in_pyodide\nasync def test_{i}(selenium):\n"
+                body.append(f"\n@run_in_pyodide\nasync def test_{i}(selenium):\n    import asyncio\n\n"
                             f"    await asyncio.sleep(0)\n    assert {i} + 1 == {i + 1}\n")  # fmt: skip
             elif i % 10 == 2:
                 body.append(
