@@ -10,6 +10,7 @@ unmodified.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,23 @@ def test_unresolvable_package_names_its_test(tmp_path: Path) -> None:
     assert "asked for by the tests: harness-no-such-package-xyz (" in result.stderr + result.stdout
     assert "test_x.py:4" in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_without_jspi_awaiting_javascript_is_a_clear_skip(tmp_path: Path) -> None:
+    """A Node without JSPI (one that refuses the flags, as before Node 20): the two tests that
+    await JavaScript are skipped saying why; everything else is as with JSPI."""
+    node = tmp_path / "node-without-jspi"
+    real = shutil.which("node")
+    node.write_text(f'#!/bin/sh\ncase "$1" in --experimental-wasm-*) exit 9;; esac\nexec {real} "$@"\n')
+    node.chmod(0o755)
+    project = copy_project("pyodide_style", tmp_path)
+    result = run_harness(project, "-rs", "--junitxml=out.xml", env={"HARNESS_NODE": str(node)})
+    outcomes = junit_outcomes(project / "out.xml")
+    expected = {f"test_decorated::{name.format(rt='node')}": outcome for name, outcome in EXPECTED.items()}
+    for name in ("test_async_awaits_javascript[node]", "test_run_js_awaits[node]"):
+        expected[f"test_decorated::{name}"] = SKIPPED
+    assert outcomes == expected
+    assert result.summary == "1 failed, 18 passed, 4 skipped, 2 xfailed"
+    reason = "it has no JSPI (WebAssembly stack switching). Run it with --runtime chromium"
+    assert result.stdout.count(reason) == 2
+    assert "SKIPPED [1] test_decorated.py:58: this test awaits JavaScript" in result.stdout  # the test's own line

@@ -76,6 +76,9 @@ class NodeRuntime(Runtime):
         event_read, event_write = os.pipe()
         command_read, command_write = os.pipe()
         document = self.boot.document() | {"event_fd": event_write, "command_fd": command_read}
+        # A pytest-pyodide suite may await JavaScript from a test: JSPI lets it.
+        flags = [flag] if document.get("pytest_pyodide") and (flag := jspi_flag(node)) else []
+        document["node_flags"] = flags
         plan = snapshot.plan(document, major)
         if plan is not None:
             document["snapshot"] = plan
@@ -84,8 +87,6 @@ class NodeRuntime(Runtime):
             json.dump(document, f)
         self._stderr = StderrTail(sys.stderr)
         try:
-            # A pytest-pyodide suite may await JavaScript from a test: JSPI lets it.
-            flags = [flag] if document.get("pytest_pyodide") and (flag := jspi_flag(node)) else []
             self._process = subprocess.Popen(
                 [node, *flags, str(browsers.entry("node/main.mjs")), self._boot_file],
                 pass_fds=(event_write, command_read),
