@@ -11,6 +11,10 @@ Each ``Option`` row is the single place an option is defined. From the table com
 - ``Settings``, the typed values of one invocation, checked once (``Settings.from_values``).
 
 Adding an option is one row here plus one ``Settings`` field and its conversion.
+
+Not harness options: pytest-pyodide's spellings (``--runtime``, ``--dist-dir``,
+``--run-in-pyodide`` after ``--``) are pytest options of the ``pytest_pyodide`` stand-in
+that runs inside (``harness/inside/compat``), described to the host like any conftest's.
 """
 
 from __future__ import annotations
