@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,41 @@ def test_environment_matches_native(tmp_path: Path, pyodide: str) -> None:
     native = run_native(copy_project("environ", tmp_path / "n"), "-p", "no:cacheprovider")
     ran = run_harness(copy_project("environ", tmp_path / "h"), "-p", "no:cacheprovider", pyodide=pyodide)
     assert (ran.returncode, ran.summary) == (native.returncode, native.summary) == (0, "2 passed"), ran.stdout
+
+
+def test_subtest_labels_and_counts_match_native(tmp_path: Path) -> None:
+    """Subtest parameters print as natively (ints, tuples, objects, uncopyable values) and
+    no subtest report is counted as a test."""
+    native = run_native(copy_project("subtests", tmp_path / "n"), "-p", "no:cacheprovider", "-rA")
+    ran = run_harness(copy_project("subtests", tmp_path / "h"), "-p", "no:cacheprovider", "-rA")
+
+    def labels(stdout: str) -> list[str]:
+        return [re.sub(r"0x[0-9a-f]+", "ADDR", ln) for ln in stdout.splitlines() if ln.startswith(("SUB", "FAILED"))]
+
+    assert (ran.returncode, ran.summary) == (native.returncode, native.summary), ran.stdout
+    assert ran.summary.startswith("6 failed, 2 passed")
+    assert labels(ran.stdout) == labels(native.stdout)
+    assert "SUBFAILED(i=2)" in ran.stdout and "data=[1, {'k': (1, 2)}]" in ran.stdout
+
+
+def test_split_out_stdlib_module_that_cannot_be_had_fails_with_its_hint(tmp_path: Path) -> None:
+    """0.27.x ships ssl, sqlite3, lzma ... as lock packages. The harness loads them when
+    their files can be had; here Pyodide's CDN is unreachable and nothing is cached (a
+    private package URL on a closed port): the header says so and the failure says how."""
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "test_ssl.py").write_text("def test_ssl():\n    import ssl\n")
+    ran = run_harness(
+        project,
+        "--junitxml=out.xml",
+        pyodide="0.27.4",
+        harness_args=("--package-url", "http://127.0.0.1:9/{version}/"),
+        env={"HARNESS_CACHE": str(tmp_path / "cache")},
+    )
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert "split-out stdlib modules not available" in ran.stdout and "ssl" in ran.stdout
+    assert "module ssl is not in this runtime (TLS); add it with --with ssl" in ran.stdout
+    assert (
+        "[WebAssembly limitation: not possible in Pyodide: module ssl is not in this runtime"
+        in (project / "out.xml").read_text()
+    )

@@ -31,12 +31,19 @@ from harness.host.replay import Replayer
 from harness.host.scheduler import LoadScheduler
 from harness.inside import protocol, pytest_compat
 from harness.options import Settings, strip_plugin_args
-from harness.provision import gather
-from harness.provision.boot import boot_config
+from harness.provision import gather, shadow
+from harness.provision.boot import boot_config, request_for
 from harness.runtimes.base import BOOT_TIMEOUT, BootConfig, boot_failure, fatal_headline, strip_js_stack
 
 # Where the hints of failures that are WebAssembly limitations are kept between runs.
 LIMITATIONS_KEY = "harness/limitations"
+
+
+def _wheel_line(imported: protocol.WheelImport) -> str:
+    """The header line that says where a --wheel's module was imported from inside."""
+    if imported["error"]:
+        return f"harness: --wheel {imported['wheel']}: cannot import {imported['module']}: {imported['error']}"
+    return f"harness: --wheel {imported['wheel']}: {imported['module']} from {imported['file']}"
 
 
 def session_boot_config(config: pytest.Config, settings: Settings) -> BootConfig:
@@ -104,6 +111,7 @@ class Controller:
         self.replayer: Replayer | None = None
         self.scheduler: LoadScheduler | None = None
         self.ending = Ending()
+        self.tree_packages: list[protocol.TreePackage] = []
         self.args = [
             a
             for a in strip_plugin_args(config.invocation_params.args)
@@ -126,23 +134,29 @@ class Controller:
                 f"pyodide-lock.json says Python {self.boot.dist.python} but the runtime runs "
                 f"{self.ready['python']}; use a distribution whose lock file matches"
             )
-        primary = self.pool.slots[0]
-        primary.runtime.describe(self.args)
-        while True:
+        # Every runtime prepares its session now, so that all start the run alike (the
+        # primary's description is the one the host's parser takes).
+        for slot in self.pool:
+            slot.runtime.describe(self.args)
+        described: dict[str, protocol.Described] = {}
+        while len(described) < len(self.pool):
             got = self.pool.events.get(timeout=BOOT_TIMEOUT)
             if got is None:
                 raise HarnessError(f"the runtime did not prepare the session within {BOOT_TIMEOUT:.0f} s")
             worker, event = got
-            if worker != primary.worker_id:
-                self.early.append(got)
-            elif event["type"] == "described":
-                return event
+            current = self.pool.slot_of(worker)
+            if current is None:
+                continue
+            if event["type"] == "described":
+                described[worker] = event
             elif event["type"] == "error" and event["kind"] == "usage":
                 raise HarnessError(event["message"])
             elif event["type"] in ("error", "eof"):
-                raise HarnessError(
-                    f"the runtime failed while preparing the session: {boot_failure(primary.runtime, event)}"
-                )
+                reason = boot_failure(current.runtime, event)
+                raise HarnessError(f"the runtime failed while preparing the session: {reason}")
+            else:
+                self.early.append(got)
+        return described[self.pool.primary]
 
     def close(self) -> None:
         """Stop every runtime and remove what the boot made (idempotent)."""
@@ -188,7 +202,8 @@ class Controller:
             + f"), pytest {r['pytest']} inside, ready in {r['boot_ms'] / 1000:.1f} s ({r['boot']} boot)",
             f"harness: runtime plugins: {plugins}",
             f"harness: {r['patch_summary']}",
-            *(f"harness: {note}" for note in r["notes"]),
+            *(f"harness: {note}" for note in (*self.boot.notes, *r["notes"])),
+            *(_wheel_line(w) for w in r["wheels"]),
             *(start["header"] if start else []),
             *self._package_lines(),
         ]
@@ -246,6 +261,7 @@ class Controller:
 
     def _on_done(self, slot: Slot, event: protocol.Done) -> None:
         slot.finished = True
+        self.tree_packages += event["tree_packages"]
 
     def _on_eof(self, slot: Slot, event: Eof) -> None:
         self._lost(slot)
@@ -456,11 +472,16 @@ class Controller:
         raise pytest.exit.Exception(f"{error['kind']} error inside the runtime", returncode=3)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        """What the runtime's own plugins and conftests wrote here; then how many failures are
-        WebAssembly limitations rather than the project's bugs."""
+        """What the runtime's own plugins and conftests wrote here; whether the tree was tested
+        instead of a wheel; then how many failures are WebAssembly limitations rather than the
+        project's bugs."""
         for text in self.summaries:
             for line in text.rstrip("\n").split("\n"):
                 terminalreporter.write_line(line)
+        if self.tree_packages:
+            request = request_for(self.settings, self.boot.dist)
+            for line in shadow.warnings(self.tree_packages, request):
+                terminalreporter.write_line(f"harness: warning: {line}", yellow=True)
         hints = self.replayer.limitation_hints if self.replayer else {}
         if not hints:
             return

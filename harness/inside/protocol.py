@@ -19,6 +19,7 @@ import importlib
 import json
 import sys
 import warnings
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 if TYPE_CHECKING:
@@ -34,6 +35,25 @@ Location = list[Any]  # [path, lineno or None, domain]: pytest's location tuple 
 # -- runtime → host (events) ---------------------------------------------------------
 
 
+class WheelImport(TypedDict):
+    """A top-level module of a ``--wheel``, imported before the session (so the source tree
+    cannot shadow it): where it came from, or why it could not be imported."""
+
+    wheel: str  # file name
+    module: str
+    file: str  # the module's __file__ inside the runtime ("" if the import failed)
+    error: str  # "" when imported
+
+
+class TreePackage(TypedDict):
+    """A package the session imported from the project's tree that lacks compiled modules
+    its sources declare (``X.pyx``/``X.c`` without an ``X.*.so`` beside it)."""
+
+    name: str
+    path: str  # its directory
+    missing: list[str]  # module names of the missing extensions
+
+
 class Ready(TypedDict):
     """Boot finished; the runtime waits for ``run``."""
 
@@ -47,6 +67,7 @@ class Ready(TypedDict):
     notes: list[str]  # further header lines
     boot_ms: int  # from process/page start to ready
     boot: str  # "cold" or "snapshot"
+    wheels: list[WheelImport]  # one per top-level module of each --wheel
 
 
 class OptionSpec(TypedDict):
@@ -217,6 +238,7 @@ class Done(TypedDict):
 
     type: Literal["done"]
     exitstatus: int
+    tree_packages: list[TreePackage]  # for the "tested the tree, not a wheel" warning
 
 
 Event = (
@@ -411,6 +433,49 @@ def warning_in(data: WarningData) -> warnings.WarningMessage:
         lineno=data["lineno"],
         line=data.get("line"),
     )
+
+
+class Shown:
+    """A value that exists only in the runtime, standing for itself on the host by its
+    ``repr`` (what pytest prints of subtest parameters): ``repr(Shown(r)) == r``."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Shown) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
+_SHOWN = "__repr__"
+
+
+def params_out(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Subtest parameters as data: each value by its ``repr`` (JSON would turn a tuple into
+    a list and an object into a quoted string, and some values cannot be copied at all)."""
+    out = {}
+    for name, value in params.items():
+        try:
+            text = repr(value)
+        except Exception as exc:  # noqa: BLE001 - a broken __repr__ is the test's business
+            text = f"<{type(value).__name__} instance: repr raised {type(exc).__name__}>"
+        out[name] = {_SHOWN: text}
+    return out
+
+
+def params_in(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``params_out``'s data back to values that print as the originals did."""
+    return {
+        name: Shown(value[_SHOWN]) if isinstance(value, dict) and set(value) == {_SHOWN} else value
+        for name, value in data.items()
+    }
 
 
 # -- documentation -------------------------------------------------------------------
