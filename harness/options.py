@@ -29,6 +29,7 @@ from typing import Any, Literal
 from harness.coverage.sink import CoverageSettings
 from harness.errors import HarnessError
 from harness.provision.distribution import DEFAULT_VERSION
+from harness.runtimes.launchers.settings import LaunchSettings
 
 Arity = Literal["one", "none", "optional"]
 PLUGIN_NAME = "harness.plugin"
@@ -64,7 +65,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "runtime",
         ("--runtime",),
-        "where Pyodide runs: node (default), chromium, firefox, chromium-worker, firefox-worker",
+        "where Pyodide runs: node (default), chromium, firefox, webkit, or a browser's -worker variant",
         metavar="NAME",
         commands=RUN_AND_PROBE,
     ),
@@ -114,6 +115,51 @@ OPTIONS: tuple[Option, ...] = (
         "default Pyodide's CDN)",
         metavar="URL",
         commands=RUN_AND_INSPECT,
+    ),
+    Option(
+        "driver",
+        ("--driver",),
+        "how a browser runtime opens its browser: direct, playwright or selenium "
+        "(default: the first of these that has the browser)",
+        metavar="NAME",
+        commands=RUN_AND_PROBE,
+    ),
+    Option(
+        "browser_path",
+        ("--browser-path",),
+        "the browser binary to run (with any driver; with --remote: its path on the remote machine)",
+        metavar="PATH",
+        commands=RUN_AND_PROBE,
+    ),
+    Option(
+        "browser_options",
+        ("--browser-options",),
+        "JSON file of launch options / capabilities for Playwright and Selenium (${VAR} read from the environment)",
+        metavar="FILE",
+        commands=RUN_AND_PROBE,
+    ),
+    Option(
+        "remote",
+        ("--remote",),
+        "use a remote browser: a Selenium Grid or WebDriver URL, a Playwright server (ws://), "
+        "or a browser's CDP endpoint",
+        metavar="URL",
+        commands=RUN_AND_PROBE,
+    ),
+    Option(
+        "bind",
+        ("--bind",),
+        "address the run's server listens on for its browsers (default 127.0.0.1; anything else "
+        "exposes the token-protected server to that network)",
+        metavar="ADDRESS",
+        commands=RUN_AND_PROBE,
+    ),
+    Option(
+        "advertise",
+        ("--advertise",),
+        "host name or address browsers use to reach the run's server (default: the --bind address)",
+        metavar="HOST",
+        commands=RUN_AND_PROBE,
     ),
     Option(
         "requirements",
@@ -357,6 +403,7 @@ class Settings:
     timeout: float | None = None  # None (or 0 given): no limit
     coverage: CoverageSettings | None = None
     workers: int = 1  # -n: runtimes side by side
+    launch: LaunchSettings = LaunchSettings()  # how browser runtimes reach their browser
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> Settings:
@@ -380,6 +427,7 @@ class Settings:
             timeout=(_number("--timeout", timeout) or None) if timeout not in (None, "") else None,
             coverage=_coverage(values),
             workers=_workers(values.get("workers")),
+            launch=LaunchSettings.from_values(values),
         )
 
 

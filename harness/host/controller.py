@@ -202,6 +202,7 @@ class Controller:
             + f"), pytest {r['pytest']} inside, ready in {r['boot_ms'] / 1000:.1f} s ({r['boot']} boot)",
             f"harness: runtime plugins: {plugins}",
             f"harness: {r['patch_summary']}",
+            *([f"harness: browser {self.boot.launch.summary}"] if self.boot.launch else []),
             *(f"harness: {note}" for note in (*self.boot.notes, *r["notes"])),
             *(_wheel_line(w) for w in r["wheels"]),
             *(start["header"] if start else []),

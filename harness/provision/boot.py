@@ -21,6 +21,7 @@ from harness.options import Settings
 from harness.provision import distribution as dist
 from harness.provision import invocation, resolve, wheels
 from harness.provision import lock as lockfile
+from harness.runtimes import runtime_class
 from harness.runtimes.base import RUNTIME_ROOT, BootConfig
 
 
@@ -89,6 +90,7 @@ def boot_config(settings: Settings, cwd: Path, paths: Sequence[Path], args: Sequ
     ``paths`` are host directories the run needs (project, rootdir); ``args`` the pytest
     arguments, whose existing paths are mounted too.
     """
+    launch = runtime_class(settings.runtime).launch_plan(settings.launch)
     distribution = dist.resolve(settings.pyodide, settings.dist_dir)
     cov = settings.coverage
     request = request_for(settings, distribution)
@@ -117,6 +119,7 @@ def boot_config(settings: Settings, cwd: Path, paths: Sequence[Path], args: Sequ
         patches=settings.patches,
         extra=extra,
         notes=notes,
+        launch=launch,
     )
 
 
