@@ -1,4 +1,4 @@
-"""``harness`` command line: ``run`` (pytest inside Pyodide), ``probe``, ``doctor``.
+"""``harness`` command line: ``run`` (pytest inside Pyodide), ``probe``, ``merge``, ``doctor``.
 
 ``harness run`` owns the options of ``harness.options.OPTIONS``; every other argument (and
 everything after ``--``) is a pytest argument with its usual meaning. The harness's values
@@ -23,6 +23,7 @@ from harness.runtimes import RUNTIMES, runtime_class
 USAGE = f"""\
 usage: harness run [options] [--] [pytest args...]
        harness probe [--runtime NAME] [--pyodide V[,V...] | --dist-dir PATH] [--no-patches]
+       harness merge REPORT.json... [--junitxml PATH] [--report-json PATH] [--store-durations]
        harness doctor
 
 harness run runs pytest inside Pyodide and reports on the host. Any argument not listed
@@ -79,11 +80,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run(rest)
         if command == "probe":
             return probe_command(rest)
+        if command == "merge":
+            from harness.commands.merge import merge_command
+
+            return merge_command(rest)
         if command == "doctor":
             from harness.commands.doctor import doctor
 
             return doctor()
-        raise HarnessError(f"unknown command {command!r}; use 'harness run', 'harness probe' or 'harness doctor'")
+        raise HarnessError(
+            f"unknown command {command!r}; use 'harness run', 'harness probe', 'harness merge' or 'harness doctor'"
+        )
     except HarnessError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from harness.errors import HarnessError
+from harness.provision import progress
 from harness.provision.store import TMP_PREFIX, atomic_dir, atomic_write_bytes, cache_root, remove_dir
 
 BASE_REQUIREMENTS = ["pytest"]
@@ -45,6 +46,7 @@ sys.argv = ["pip", *sys.argv[2:]]
 runpy.run_module("pip", run_name="__main__", alter_sys=True)
 """
 
+_DOWNLOADING = re.compile(r"\s*Downloading (\S+) \(([\d.]+) ([kKMG]?B)\)")
 _NOT_FOUND = re.compile(r"No matching distribution found for (\S+)")
 _FROM_VERSIONS = re.compile(r"\(from versions: ([^)]*)\)")
 _NETWORK_HINTS = (
@@ -75,9 +77,12 @@ def site_packages(python_xy: str, requirements: Sequence[str], requirements_file
         if final.exists() and not (final / MANIFEST).is_file():
             remove_dir(final)  # damaged by hand (entries land atomically): build it anew
         wheels = _download(python_xy, reqs, files)
-        with atomic_dir(final) as tmp:
+        total = sum(w.stat().st_size for w in wheels)
+        unpacking = progress.task("unpacking", "unpacked", f"{len(wheels)} wheels", total)
+        with atomic_dir(final) as tmp, unpacking as advance:
             for wheel in wheels:
                 _unpack(wheel, tmp)
+                advance(wheel.stat().st_size)
             manifest = {
                 "python": python_xy,
                 "requirements": reqs,
@@ -110,12 +115,12 @@ def _download(python_xy: str, reqs: list[str], files: list[Path]) -> list[Path]:
             "download", "--only-binary=:all:", "--platform", "any", "--abi", "none",
             "--implementation", "cp", "--python-version", python_xy,
             "--find-links", str(wheel_cache), "-d", work,
-            "--disable-pip-version-check", "--no-input", "-q",
+            "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
             *reqs, *(arg for f in files for arg in ("-r", str(f))),
         ]  # fmt: skip
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise HarnessError(_pip_failure(python_xy, proc.stdout + proc.stderr))
+        returncode, output = _run_pip(cmd, f"wheels for Python {python_xy}")
+        if returncode != 0:
+            raise HarnessError(_pip_failure(python_xy, output))
         downloaded = sorted(Path(work).iterdir())
         for path in downloaded:
             _check_pure(path, python_xy)
@@ -123,6 +128,27 @@ def _download(python_xy: str, reqs: list[str], files: list[Path]) -> list[Path]:
         for path in downloaded:
             os.replace(path, wheel_cache / path.name)
     return [wheel_cache / path.name for path in downloaded]
+
+
+def _run_pip(cmd: list[str], what: str) -> tuple[int, str]:
+    """Run pip, reporting each wheel it downloads as its line arrives; (status, all output).
+
+    pip's own bar is off (it would draw into a pipe); its "Downloading NAME (SIZE)" lines
+    drive harness.provision.progress instead. stderr goes to a file, so no pipe fills up.
+    """
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as err, progress.downloads(what) as announce:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            found = _DOWNLOADING.match(line)
+            if found:
+                name = found.group(1).rpartition("/")[2]  # older pip prints the URL
+                announce(name, progress.parse_size(found.group(2), found.group(3)))
+        returncode = proc.wait()
+        err.seek(0)
+        return returncode, "".join(lines) + err.read()
 
 
 def _pip_failure(python_xy: str, output: str) -> str:
