@@ -146,7 +146,9 @@ def shard_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
     return project, json.loads((project / "full.json").read_text())
 
 
-@pytest.mark.parametrize("count", [1, 2, 3, 4])
+# N = 1 ... 4 on the partition itself: tests/unit/test_shard.py; here the host's selection in
+# real runs (N = 3 also by test_shards_balance_and_merge_to_the_unsharded_run), kept few.
+@pytest.mark.parametrize("count", [2])
 def test_shards_are_disjoint_and_cover_the_suite(shard_project: tuple[Path, dict[str, Any]], count: int) -> None:
     project, full = shard_project
     suite = [t["nodeid"] for t in full["tests"]]
