@@ -73,7 +73,11 @@ def task(
     )
     with Progress(*columns, console=Console(file=stream)) as bar:
         job = bar.add_task(f"{doing} {what}", total=total)
-        yield lambda n: bar.advance(job, n)
+        try:
+            yield lambda n: bar.advance(job, n)
+        except BaseException:
+            bar.live.transient = True  # the error's one line says what happened; no bar stays
+            raise
         bar.update(job, description=f"{done} {what}", total=bar.tasks[0].completed)
 
 
@@ -104,15 +108,15 @@ def parse_size(number: str, unit: str) -> int:
 @contextmanager
 def downloads(what: str, stream: IO[str] | None = None) -> Iterator[Callable[[str, int], None]]:
     """Files another tool (pip) downloads for ``what``: yields ``announce(name, size)``,
-    called as each download starts. A plain line per file off a terminal; on one, a bar
-    counting the bytes announced so far."""
+    called as each download starts. On a terminal, a bar counting the bytes announced so
+    far; elsewhere a plain line per file, written once the body succeeded (a failed
+    resolution ends in one error line, not in a list of what it fetched on the way)."""
     stream = stream or sys.stderr
     if not interactive(stream):
-
-        def line(name: str, size: int) -> None:
-            print(f"harness: downloading {name} ({human_size(size)})", file=stream, flush=True)
-
-        yield line
+        fetched: list[str] = []
+        yield lambda name, size: fetched.append(f"harness: downloaded {name} ({human_size(size)})")
+        if fetched:
+            print("\n".join(fetched), file=stream, flush=True)
         return
     with task("fetching", "fetched", what, stream=stream) as advance:
         yield lambda name, size: advance(size)

@@ -118,9 +118,7 @@ def _download(python_xy: str, reqs: list[str], files: list[Path]) -> list[Path]:
             "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
             *reqs, *(arg for f in files for arg in ("-r", str(f))),
         ]  # fmt: skip
-        returncode, output = _run_pip(cmd, f"wheels for Python {python_xy}")
-        if returncode != 0:
-            raise HarnessError(_pip_failure(python_xy, output))
+        _run_pip(cmd, python_xy)
         downloaded = sorted(Path(work).iterdir())
         for path in downloaded:
             _check_pure(path, python_xy)
@@ -130,13 +128,17 @@ def _download(python_xy: str, reqs: list[str], files: list[Path]) -> list[Path]:
     return [wheel_cache / path.name for path in downloaded]
 
 
-def _run_pip(cmd: list[str], what: str) -> tuple[int, str]:
-    """Run pip, reporting each wheel it downloads as its line arrives; (status, all output).
+def _run_pip(cmd: list[str], python_xy: str) -> None:
+    """Run pip, reporting each wheel it downloads as its line arrives; a failure raises
+    HarnessError (inside the progress report, which then shows nothing more).
 
     pip's own bar is off (it would draw into a pipe); its "Downloading NAME (SIZE)" lines
     drive harness.provision.progress instead. stderr goes to a file, so no pipe fills up.
     """
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as err, progress.downloads(what) as announce:
+    with (
+        tempfile.TemporaryFile("w+", encoding="utf-8") as err,
+        progress.downloads(f"wheels for Python {python_xy}") as announce,
+    ):
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
         assert proc.stdout is not None
         lines = []
@@ -146,9 +148,9 @@ def _run_pip(cmd: list[str], what: str) -> tuple[int, str]:
             if found:
                 name = found.group(1).rpartition("/")[2]  # older pip prints the URL
                 announce(name, progress.parse_size(found.group(2), found.group(3)))
-        returncode = proc.wait()
-        err.seek(0)
-        return returncode, "".join(lines) + err.read()
+        if proc.wait() != 0:
+            err.seek(0)
+            raise HarnessError(_pip_failure(python_xy, "".join(lines) + err.read()))
 
 
 def _pip_failure(python_xy: str, output: str) -> str:

@@ -42,15 +42,32 @@ def test_bar_with_bytes_and_rate_on_a_terminal(monkeypatch: pytest.MonkeyPatch) 
     assert not text.startswith("harness:")
 
 
+def test_a_failed_bar_does_not_stay(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "xterm")
+    out = Terminal()
+    with pytest.raises(OSError), progress.task("unpacking", "unpacked", "x.tgz", total=10, stream=out) as advance:
+        advance(5)
+        raise OSError("disk full")
+    text = out.getvalue()
+    assert "unpacked x.tgz" not in text
+    assert text.endswith("\x1b[1A\x1b[2K")  # rich erased the bar's line
+
+
 def test_one_line_per_announced_download() -> None:
     out = io.StringIO()
     with progress.downloads("wheels for Python 3.14", stream=out) as announce:
         announce("pytest-9.0.3-py3-none-any.whl", 375_000)
         announce("iniconfig-2.3.1-py3-none-any.whl", 7_600)
+        assert out.getvalue() == ""  # written once the resolution succeeded
     assert out.getvalue().splitlines() == [
-        "harness: downloading pytest-9.0.3-py3-none-any.whl (375.0 kB)",
-        "harness: downloading iniconfig-2.3.1-py3-none-any.whl (7.6 kB)",
+        "harness: downloaded pytest-9.0.3-py3-none-any.whl (375.0 kB)",
+        "harness: downloaded iniconfig-2.3.1-py3-none-any.whl (7.6 kB)",
     ]
+    failed = io.StringIO()
+    with pytest.raises(RuntimeError), progress.downloads("wheels", stream=failed) as announce:
+        announce("pytest-9.0.3-py3-none-any.whl", 375_000)
+        raise RuntimeError("no matching distribution")
+    assert failed.getvalue() == ""
 
 
 def test_sizes() -> None:
