@@ -2,8 +2,9 @@
 
 A test's duration is the sum of its setup, call and teardown reports (what a shard job pays
 for it), taken from the replayed reports. At the end of the session the values of the tests
-that finished are merged into what the cache held, so a partial run (a shard, ``-k``) keeps
-the others' values. Only the host writes the cache (atomically, see harness.host.pytest_cache).
+that finished are merged into what the cache held, so a partial run (``-k``, one file) keeps
+the others' values. A ``--shard`` run records nothing (see harness.plugin). Only the host
+writes the cache (atomically, see harness.host.pytest_cache).
 """
 
 from __future__ import annotations

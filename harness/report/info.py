@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness import __version__
+
 CONTROLLER = "harness-controller"
 SHARD = "harness-shard"
 
@@ -16,8 +18,6 @@ SHARD = "harness-shard"
 def run_info(config: Any) -> dict[str, Any]:
     """{"harness", "runtime", "pyodide", "python", "pytest", "patches", "patch_summary",
     "workers", "shard"} as far as known."""
-    from harness import __version__
-
     info: dict[str, Any] = {"harness": __version__}
     controller = config.pluginmanager.get_plugin(CONTROLLER)
     if controller is not None:
