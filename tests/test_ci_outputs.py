@@ -127,6 +127,7 @@ def test_json_report_agrees_with_junit(ci_run: tuple[Any, Path]) -> None:
                 expected_message = phase["message"] if when == "call" else f'failed on {when} with "{phase["message"]}"'
                 assert case[0].get("message") == expected_message
         assert record["worker"] == "rt0" and record["crash"] is None
+        assert (record["runtime"], record["pyodide"]) == ("node", "314.0.7")
     hints = {r["nodeid"]: r["limitation"] for r in document["tests"] if r["limitation"]}
     assert hints == {"test_ci.py::test_thread_limitation": "not possible in Pyodide: threads cannot be started"}
 

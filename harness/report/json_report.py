@@ -114,15 +114,18 @@ class JsonReport:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        header = self.header()
+        # Each record names where it ran, so records of several reports can be pooled.
+        where = {"runtime": header.get("runtime"), "pyodide": header.get("pyodide")}
         document = {
             "format": FORMAT,
             "version": VERSION,
-            **self.header(),
+            **header,
             "started": datetime.fromtimestamp(self.started, timezone.utc).isoformat(),
             "duration": round(time.time() - self.started, 3),
             "exitstatus": int(exitstatus),
             "counts": {key: self.counts[key] for key in COUNT_KEYS},
-            "tests": list(self.records.values()),
+            "tests": [{**record, **where} for record in self.records.values()],
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.tmp")
