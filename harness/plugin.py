@@ -89,18 +89,18 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(str(exc)) from None
         config.pluginmanager.register(coverage, "harness-coverage")
         on_coverage = coverage.add
-    controller = Controller(config, settings, boot, on_coverage=on_coverage)
+    selector = ShardSelector(settings.shard, recorded(cache)) if settings.shard is not None else None
+    select = selector.select if selector is not None else None
+    controller = Controller(config, settings, boot, on_coverage=on_coverage, select=select)
     config.pluginmanager.register(controller, "harness-controller")
-    _register_reports(config, settings, controller)
+    _register_reports(config, settings, selector)
 
 
-def _register_reports(config: pytest.Config, settings: Settings, controller: Controller) -> None:
+def _register_reports(config: pytest.Config, settings: Settings, selector: ShardSelector | None) -> None:
     """The CI outputs (harness.report): host plugins fed by the replayed reports."""
     cache = getattr(config, "cache", None)
-    if settings.shard is not None:
-        selector = ShardSelector(settings.shard, recorded(cache))
+    if selector is not None:
         config.pluginmanager.register(selector, info.SHARD)
-        controller.select = selector.select
     elif cache is not None:
         # A shard leaves the durations alone: shards sharing a cache (one machine) must all
         # balance by the same values. ``harness merge --store-durations`` records theirs.

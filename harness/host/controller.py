@@ -62,10 +62,11 @@ class Controller:
         settings: Settings,
         boot: BootConfig,
         on_coverage: Callable[[protocol.CoverageEvent], None] | None = None,
+        select: Callable[[list[str]], list[str]] | None = None,
     ) -> None:
         self.config = config
         self.on_coverage = on_coverage
-        self.select: Callable[[list[str]], list[str]] | None = None  # --shard: which tests run here
+        self.select = select  # --shard: which of the collected tests this session runs
         self.settings = settings
         self.boot = boot
         self.pool = RuntimePool(settings.runtime, boot, settings.workers)
