@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from harness.coverage.sink import CoverageSettings
 from harness.errors import HarnessError
+from harness.provision.distribution import DEFAULT_VERSION
 from harness.report.github import on_github
 from harness.report.shard import ShardSpec
 
@@ -65,7 +66,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "pyodide",
         ("--pyodide",),
-        "Pyodide version from npm (harness probe: a comma-separated list)",
+        f"Pyodide version from npm (default {DEFAULT_VERSION}; harness probe: a comma-separated list)",
         metavar="VERSION",
         commands=RUN_AND_PROBE,
     ),

@@ -223,10 +223,10 @@ def _expand(line: str, values: dict[str, object], cwd: Path) -> list[str]:
 
 def test_project_workflow_runs_what_ci_runs() -> None:
     workflow = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())
-    steps = workflow["jobs"]["test"]["steps"]
-    assert [s["run"] for s in steps if "run" in s] == [".ci/run"]
-    cache = next(s for s in steps if str(s.get("uses", "")).startswith("actions/cache@"))
-    assert cache["with"]["path"] == workflow["jobs"]["test"]["env"]["HARNESS_CACHE"]
+    e2e = workflow["jobs"]["e2e"]
+    assert [s["run"] for s in e2e["steps"] if "run" in s] == [".ci/run"]
+    cache = next(s for s in e2e["steps"] if str(s.get("uses", "")).startswith("actions/cache@"))
+    assert cache["with"]["path"] == e2e["env"]["HARNESS_CACHE"]
     assert "pyproject.toml" in cache["with"]["key"]
 
 

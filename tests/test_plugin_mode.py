@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -42,4 +43,10 @@ def test_doctor_lists_node_and_cached_versions() -> None:
     assert ran.returncode == 0, ran.stdout
     assert "ok       node: v" in ran.stdout
     assert "314.0.7" in ran.stdout.splitlines()[1]
-    assert "chromium" in ran.stdout and "firefox" in ran.stdout
+    for name, binary in (("chromium", "chromium"), ("firefox", "firefox-esr")):
+        path = shutil.which(binary)
+        if path is None:
+            assert f"missing  {name}:" in ran.stdout
+            continue
+        version = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=60).stdout.splitlines()[0]
+        assert f"ok       {name}: {version.strip()}" in ran.stdout

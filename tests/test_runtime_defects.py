@@ -1,4 +1,4 @@
-"""Runtime defects beyond fstat (issue: wasm_patches part two), checked through real runs."""
+"""Runtime defects beyond fstat (wasm_patches: umask, faulthandler, sockets), checked through real runs."""
 
 from __future__ import annotations
 

@@ -39,12 +39,11 @@ def parser() -> argparse.ArgumentParser:
 
 def store_durations(document: dict[str, Any], cache_dir: Path) -> None:
     """Record the merged tests' durations where ``--shard`` reads them (pytest's cache)."""
-    from _pytest.cacheprovider import Cache
-
     from harness.host.pytest_cache import write_value
+    from harness.inside import pytest_compat
 
-    cache = Cache(cache_dir, None, _ispytest=True)  # type: ignore[arg-type]  # no session here
-    cache.set = functools.partial(write_value, cache)  # type: ignore[method-assign]
+    cache = pytest_compat.cache_without_session(cache_dir)
+    cache.set = functools.partial(write_value, cache)
     tests = [t for t in document["tests"] if "collect" not in t["phases"]]
     durations.store(cache, {t["nodeid"]: t["duration"] for t in tests})
 

@@ -27,7 +27,7 @@ from harness.host.pool import PoolError, RuntimePool, Slot
 from harness.host.pytest_cache import write_value
 from harness.host.replay import Replayer
 from harness.host.scheduler import LoadScheduler
-from harness.inside import protocol
+from harness.inside import protocol, pytest_compat
 from harness.options import Settings, strip_plugin_args
 from harness.provision.boot import boot_config
 from harness.runtimes.base import BootConfig, boot_failure, fatal_headline, strip_js_stack
@@ -145,7 +145,7 @@ class Controller:
         for slot in self.pool:
             slot.runtime.run(self.args)
         terminal = self.config.pluginmanager.get_plugin("terminalreporter")
-        writer = terminal._tw if terminal is not None else None
+        writer = pytest_compat.terminal_writer(terminal) if terminal is not None else None
         try:
             while not self.pool.all_finished():
                 got = self.pool.events.get(timeout=0.25)

@@ -21,7 +21,7 @@ import pytest
 
 from harness.host import limitations
 from harness.host.items import ItemRegistry
-from harness.inside import protocol
+from harness.inside import protocol, pytest_compat
 from harness.inside.protocol import location_in
 
 
@@ -101,7 +101,7 @@ class Replayer:
         for line in event["lines"]:
             # The host's LFPlugin prints this line but only the runtime's knows the status.
             if lfplugin is not None and line.startswith("run-last-failure: "):
-                lfplugin._report_status = line.partition(": ")[2]
+                pytest_compat.set_last_failed_status(lfplugin, line.partition(": ")[2])
             else:
                 lines.append(line)
         self.collectionfinish_lines = lines

@@ -10,13 +10,12 @@ printing, once.
 from __future__ import annotations
 
 import collections
-import os
 from collections.abc import Callable
 from typing import Any, Literal, cast
 
 import pytest
 
-from harness.inside import protocol
+from harness.inside import protocol, pytest_compat
 
 Send = Callable[[str], None]
 Recv = Callable[[], "str | None"]
@@ -87,9 +86,7 @@ class EventPlugin:
         )
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            from _pytest._io import TerminalWriter
-
-            reporter._tw = TerminalWriter(open(os.devnull, "w", encoding="utf-8"))
+            pytest_compat.silence_terminal(reporter)
         cache = getattr(config, "cache", None)
         if cache is not None:
             self._route_cache(cache)

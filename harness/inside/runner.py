@@ -63,20 +63,21 @@ def run_session(args: list[str], plugin: object) -> tuple[int, str | None]:
     Returns the exit status and, for a usage error, the message pytest would have shown.
     """
     import pytest
-    from _pytest.config import ConftestImportFailure, _prepareconfig
+
+    from harness.inside import pytest_compat
 
     previous = os.environ.get("PYTEST_VERSION")
     os.environ["PYTEST_VERSION"] = pytest.__version__
     try:
         try:
-            config = _prepareconfig(args, [plugin])
-        except ConftestImportFailure as exc:
+            config = pytest_compat.prepare_config(args, [plugin])
+        except pytest_compat.conftest_import_failure() as exc:
             cause = "".join(traceback.format_exception_only(type(exc.cause), exc.cause)).strip()
             return 4, f"ImportError while loading conftest '{exc.path}' in the runtime: {cause}"
         try:
             return int(config.hook.pytest_cmdline_main(config=config)), None
         finally:
-            config._ensure_unconfigure()
+            pytest_compat.unconfigure(config)
     except pytest.UsageError as exc:
         return 4, " ".join(str(arg) for arg in exc.args)
     finally:
@@ -141,11 +142,12 @@ def preload(options_json: str) -> None:
         sys.path.insert(0, path)
     try:
         import pytest  # noqa: F401
-        from _pytest.config import default_plugins
+
+        from harness.inside import pytest_compat
 
         # Its default plugins, and what a session imports lazily (entry-point metadata is
         # parsed with email.*, --pdb support, argcomplete): measured on pytest 9.2.
-        for name in [*(f"_pytest.{p}" for p in default_plugins), *_SESSION_IMPORTS]:
+        for name in [*pytest_compat.default_plugin_modules(), *_SESSION_IMPORTS]:
             try:
                 importlib.import_module(name)
             except Exception:  # noqa: BLE001, S110 - a session imports it again and reports it

@@ -5,7 +5,8 @@ fingerprint (collection and durations they balanced by), every index once and no
 Anything else means a test may have run twice or not at all, so the merge refuses with one
 line (exit 4) instead of writing a report that looks complete.
 
-The JUnit XML is written by pytest's own writer (``_pytest.junitxml.LogXML``, family xunit2 as
+The JUnit XML is written by pytest's own writer (``_pytest.junitxml.LogXML``, reached through
+harness.inside.pytest_compat; family xunit2 as
 ``--junitxml`` defaults to) from ``TestReport``s rebuilt out of the records, so its failure
 messages, skip details and counts are those an unsharded ``--junitxml`` run writes. The
 records carry no captured output, so there is no ``system-out`` (pytest's default
@@ -25,9 +26,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from _pytest.junitxml import LogXML
 
 from harness.errors import HarnessError
+from harness.inside import pytest_compat
 from harness.report import json_report
 
 # Header fields every shard of one suite shares.
@@ -181,12 +182,12 @@ def _reports(record: dict[str, Any]) -> list[Any]:
 
 def write_junit(document: dict[str, Any], path: Path) -> None:
     """The JUnit XML pytest's ``--junitxml`` would write for these records."""
-    xml = LogXML(str(path), None, family="xunit2")
+    xml = pytest_compat.junit_writer(path)
     xml.pytest_sessionstart()
     for record in document["tests"]:
         for report in _reports(record):
             if isinstance(report, pytest.CollectReport):
-                xml.pytest_collectreport(report)  # type: ignore[arg-type]  # it takes CollectReports
+                xml.pytest_collectreport(report)
             else:
                 xml.pytest_runtest_logreport(report)
     xml.pytest_sessionfinish()

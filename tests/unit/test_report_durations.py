@@ -7,18 +7,19 @@ import functools
 import json
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
-from _pytest.cacheprovider import Cache
 
 from harness import cli
 from harness.host.pytest_cache import write_value
+from harness.inside import pytest_compat
 from harness.report import durations
 
 
-def cache_at(path: Path) -> Cache:
-    cache = Cache(path, None, _ispytest=True)  # type: ignore[arg-type]
-    cache.set = functools.partial(write_value, cache)  # type: ignore[method-assign]
+def cache_at(path: Path) -> Any:
+    cache = pytest_compat.cache_without_session(path)
+    cache.set = functools.partial(write_value, cache)
     return cache
 
 

@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import PROJECTS, run_pytest_in_process
 
 from harness import cli
 from harness.errors import HarnessError
 from harness.report import merge
 from harness.report.json_report import JsonReport
-
-PROJECTS = Path(__file__).parent.parent / "projects"
 
 
 class _Register:
@@ -36,8 +35,7 @@ def native_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any]
     project = tmp_path_factory.mktemp("native") / "basic"
     shutil.copytree(PROJECTS / "basic", project)
     report, junit = project / "report.json", project / "junit.xml"
-    args = [str(project), f"--junitxml={junit}", "-p", "no:cacheprovider", "--import-mode=importlib", "-q", "-rN"]
-    status = pytest.main([*args, f"--rootdir={project}"], plugins=[_Register(report)])
+    status = run_pytest_in_process(project, [f"--junitxml={junit}", "-q", "-rN"], [_Register(report)])
     assert status == pytest.ExitCode.TESTS_FAILED
     return json.loads(report.read_text()), junit
 

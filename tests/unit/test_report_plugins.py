@@ -8,13 +8,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import PROJECTS, run_pytest_in_process
 
 from harness.commands.probe import rows
 from harness.report import summary
 from harness.report.annotations import Annotations
 from harness.report.summary import StepSummary
-
-PROJECTS = Path(__file__).parent.parent / "projects"
 
 
 class _Register:
@@ -25,8 +24,7 @@ class _Register:
 
 def run(project: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
     """The annotation lines of a native run of ``project``."""
-    args = [str(project), f"--rootdir={project}", "-p", "no:cacheprovider", "--import-mode=importlib", "-q"]
-    pytest.main(args, plugins=[_Register()])
+    run_pytest_in_process(project, ["-q"], [_Register()])
     return [line for line in capsys.readouterr().out.splitlines() if line.startswith("::")]
 
 

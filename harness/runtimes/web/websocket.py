@@ -3,7 +3,7 @@
 Browsers stream the protocol's lines to the host over a WebSocket because ``send`` on one
 goes out even while Python keeps the page's thread busy (a test running), which is what
 keeps results live. The host never sends data frames on it (commands travel by long-poll,
-see ``harness/server.py``), so this module reads messages and answers the close.
+see ``harness/runtimes/web/server.py``), so this module reads messages and answers the close.
 """
 
 from __future__ import annotations
