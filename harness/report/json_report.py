@@ -43,7 +43,22 @@ def phase_record(report: Any, category: str) -> dict[str, Any]:
     return phase
 
 
-def test_outcome(categories: list[str]) -> str:
+def new_record(nodeid: str, location: list[Any]) -> dict[str, Any]:
+    """A test's record before any of its reports arrived."""
+    return {
+        "nodeid": nodeid,
+        "location": location,
+        "outcome": "passed",
+        "duration": 0.0,
+        "phases": {},
+        "worker": None,
+        "limitation": None,
+        "crash": None,
+        "user_properties": [],
+    }
+
+
+def record_outcome(categories: list[str]) -> str:
     """The record's outcome from its phases' categories ("" for a passing setup/teardown)."""
     present = set(categories)
     return next((c for c in _SEVERITY if c in present), "passed")
@@ -70,20 +85,11 @@ class JsonReport:
             self.counts[category] += 1
         record = self.records.get(report.nodeid)
         if record is None:
-            record = self.records[report.nodeid] = {
-                "nodeid": report.nodeid,
-                "location": list(report.location),
-                "outcome": "passed",
-                "duration": 0.0,
-                "phases": {},
-                "worker": getattr(report, "worker_id", None),
-                "limitation": None,
-                "crash": None,
-                "user_properties": [],
-            }
+            record = self.records[report.nodeid] = new_record(report.nodeid, list(report.location))
+            record["worker"] = getattr(report, "worker_id", None)
         record["phases"][report.when] = phase_record(report, category)
         record["duration"] += report.duration
-        record["outcome"] = test_outcome([p["category"] for p in record["phases"].values()])
+        record["outcome"] = record_outcome([p["category"] for p in record["phases"].values()])
         record["limitation"] = record["limitation"] or limitation_hint(report)
         record["crash"] = record["crash"] or getattr(report, "harness_crash", None)
         if report.when == "teardown":
@@ -97,17 +103,8 @@ class JsonReport:
         self.counts[category] += 1
         phase: dict[str, Any] = {"outcome": report.outcome, "category": category, "duration": 0.0}
         phase["longrepr"] = str(report.longrepr)
-        self.records[report.nodeid] = {
-            "nodeid": report.nodeid,
-            "location": [report.fspath, None, report.nodeid],
-            "outcome": category,
-            "duration": 0.0,
-            "phases": {"collect": phase},
-            "worker": None,
-            "limitation": None,
-            "crash": None,
-            "user_properties": [],
-        }
+        record = self.records[report.nodeid] = new_record(report.nodeid, [report.fspath, None, report.nodeid])
+        record.update(outcome=category, phases={"collect": phase})
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         self.counts["deselected"] += len(items)
