@@ -253,3 +253,27 @@ def test_example_workflow_commands_run_here(tmp_path: Path) -> None:
     merged = json.loads((project / f"report-node-{PYODIDE_VERSIONS[0]}.json").read_text())
     assert merged["counts"]["passed"] > 0 and len(merged["shards"]) == len(matrix["shard"])
     assert (project / ".pytest_cache/v/harness/durations").is_file()
+
+
+def test_a_cold_cache_says_what_it_fetches_a_warm_one_nothing(
+    tmp_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Off a terminal: one plain line per download and unpacking (the live bar is
+    tests/unit/test_progress.py)."""
+    from harness.provision import distribution, wheels
+
+    dist = distribution.resolve(PYODIDE_VERSIONS[0], None)
+    wheels.site_packages(dist.python_xy, ["iniconfig"])
+    lines = capsys.readouterr().err.splitlines()
+    assert re.fullmatch(
+        rf"harness: downloaded Pyodide {PYODIDE_VERSIONS[0]} from npm \(\d+\.\d MB in [\d.]+ s\)", lines[0]
+    )
+    assert re.fullmatch(rf"harness: unpacked pyodide-{PYODIDE_VERSIONS[0]}\.tgz \(\d+\.\d MB in [\d.]+ s\)", lines[1])
+    fetched = [line for line in lines if line.startswith("harness: downloaded ") and line.endswith("kB)")]
+    assert any(
+        re.fullmatch(r"harness: downloaded iniconfig-[\d.]+-py3-none-any\.whl \([\d.]+ kB\)", f) for f in fetched
+    )
+    assert re.fullmatch(r"harness: unpacked \d+ wheels \([\d.]+ [kM]B in [\d.]+ s\)", lines[-1])
+    distribution.resolve(PYODIDE_VERSIONS[0], None)
+    wheels.site_packages(dist.python_xy, ["iniconfig"])
+    assert capsys.readouterr().err == ""
