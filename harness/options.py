@@ -221,11 +221,12 @@ def add_pytest_options(group: Any) -> None:
         group.addoption(option.plugin_flag, **kwargs)
 
 
-def values_from_config(config: Any) -> dict[str, Any]:
-    """The ``--harness-*`` values of a pytest invocation (plugin mode), keyed like ``scan``'s."""
+def values_from_namespace(namespace: Any) -> dict[str, Any]:
+    """The ``--harness-*`` values of a pytest invocation (plugin mode; its parsed or early
+    known-args namespace), keyed like ``scan``'s."""
     values = {}
     for option in OPTIONS:
-        value = config.getoption(option.dest)
+        value = getattr(namespace, option.dest, None)
         if value not in (None, False, []):
             values[option.name] = value
     return values
@@ -304,7 +305,7 @@ class Settings:
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> Settings:
-        """Check and convert ``scan``/``values_from_config`` output; bad input is a one-line
+        """Check and convert ``scan``/``values_from_namespace`` output; bad input is a one-line
         ``HarnessError`` naming the option as the user spells it."""
         unknown = set(values) - {option.name for option in OPTIONS}
         if unknown:

@@ -3,6 +3,17 @@
 ``harness run`` is a thin wrapper that calls pytest with this plugin and hands it the
 checked ``Settings`` directly. Without settings (plugin mode without
 ``--harness-runtime``) the plugin does nothing, so loading it is always safe.
+
+Where the project's conftest.py files run: **only in the runtime.** The host session
+imports none of them (so a conftest may import packages that exist only in the runtime,
+and nothing depends on what the host happens to have installed). The runtime boots before
+the host parses the command line, prepares its session and describes the options and ini
+keys its conftests and plugins add; the host's parser accepts exactly those. What those
+conftests print in ``pytest_report_header`` and ``pytest_terminal_summary`` is sent over
+and printed by the host; ``pytest_collection_modifyitems`` acts in the runtime, where
+collection happens. Limits: ``-p NAME`` plugins are loaded on both sides (the host must be
+able to import them); a conftest hook that only the host could call (``pytest_configure``
+effects on the host's terminal, for instance) acts in the runtime instead.
 """
 
 from __future__ import annotations
@@ -10,6 +21,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +30,7 @@ from harness.coverage.plugin import CoveragePlugin
 from harness.errors import HarnessError
 from harness.host.controller import Controller, session_boot_config
 from harness.host.pytest_cache import write_value
+from harness.inside import pytest_compat
 from harness.options import Settings
 from harness.report import info
 from harness.report.annotations import Annotations
@@ -33,8 +46,7 @@ from harness.runtimes import runtime_class
 # also holds across runtime restarts.
 RUNTIME_OWNED_PLUGINS = ("nfplugin", "stepwiseplugin")
 
-
-SETTINGS = pytest.StashKey[Settings]()
+CONTROLLER = pytest.StashKey[Controller]()
 
 
 class GivenSettings:
@@ -44,10 +56,6 @@ class GivenSettings:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_configure(self, config: pytest.Config) -> None:
-        config.stash[SETTINGS] = self.settings
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     options.add_pytest_options(parser.getgroup("harness", "run the suite inside Pyodide (harness)"))
@@ -56,24 +64,62 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def _settings(config: pytest.Config) -> Settings | None:
     """From ``harness run``, or from ``--harness-*`` options in plugin mode (inactive
     without ``--harness-runtime``)."""
-    if SETTINGS in config.stash:
-        return config.stash[SETTINGS]
-    values = options.values_from_config(config)
+    given = next((p for p in config.pluginmanager.get_plugins() if isinstance(p, GivenSettings)), None)
+    if given is not None:
+        return given.settings
+    values = options.values_from_namespace(config.known_args_namespace)
     return Settings.from_values(values) if values.get("runtime") else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """Boot the runtime before the host parses the command line: the options of the
+    project's conftests are the runtime's to describe (the host loads no conftest)."""
+    namespace = early_config.known_args_namespace
+    if getattr(namespace, "help", False) or getattr(namespace, "version", False):
+        return
+    try:
+        settings = _settings(early_config)
+        if settings is None:
+            return
+        runtime_class(settings.runtime)
+        boot = session_boot_config(early_config, settings)
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    pytest_compat.skip_conftests(early_config)
+    controller = Controller(early_config, settings, boot)
+    try:
+        described = controller.start()
+    except HarnessError as exc:
+        controller.close()
+        raise pytest.UsageError(str(exc)) from None
+    _accept(parser, described)
+    early_config.stash[CONTROLLER] = controller
+
+
+def _accept(parser: pytest.Parser, described: Any) -> None:
+    """Make the host's parser accept the options and ini keys the runtime described."""
+    known = pytest_compat.known_option_names(parser)
+    for spec in described["options"]:
+        if known.intersection(spec["names"]):
+            continue
+        attrs = {"action": spec["action"], "dest": spec["dest"], "help": spec["help"], "default": spec["default"]}
+        if spec["nargs"] is not None:
+            attrs["nargs"] = spec["nargs"]
+        if spec["metavar"] is not None:
+            attrs["metavar"] = spec["metavar"]
+        parser.addoption(*spec["names"], **attrs)
+    known_ini = pytest_compat.known_ini_names(parser)
+    for ini in described["ini"]:
+        if ini["name"] not in known_ini:
+            parser.addini(ini["name"], ini["help"], type=ini["type"])
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    if config.option.help:
+    controller = config.stash.get(CONTROLLER, None)
+    if controller is None:
         return
-    try:
-        settings = _settings(config)
-        if settings is None:
-            return
-        runtime_class(settings.runtime)
-        boot = session_boot_config(config, settings)
-    except HarnessError as exc:
-        raise pytest.UsageError(str(exc)) from None
     for name in RUNTIME_OWNED_PLUGINS:
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:
@@ -81,17 +127,18 @@ def pytest_configure(config: pytest.Config) -> None:
     cache = getattr(config, "cache", None)
     if cache is not None:
         cache.set = functools.partial(write_value, cache)  # host writes are atomic too
-    on_coverage = None
-    if settings.coverage is not None:
+    if controller.settings.coverage is not None:
         try:
-            coverage = CoveragePlugin(settings.coverage, f"Pyodide {boot.dist.version}")
+            coverage = CoveragePlugin(controller.settings.coverage, f"Pyodide {controller.boot.dist.version}")
         except HarnessError as exc:
+            controller.close()
             raise pytest.UsageError(str(exc)) from None
         config.pluginmanager.register(coverage, "harness-coverage")
-        on_coverage = coverage.add
+        controller.on_coverage = coverage.add
+    settings = controller.settings
     selector = ShardSelector(settings.shard, recorded(cache)) if settings.shard is not None else None
-    select = selector.select if selector is not None else None
-    controller = Controller(config, settings, boot, on_coverage=on_coverage, select=select)
+    if selector is not None:
+        controller.select = selector.select
     config.pluginmanager.register(controller, "harness-controller")
     _register_reports(config, settings, selector)
 

@@ -190,6 +190,15 @@ def test_basic_project_matches_native(tmp_path: Path, browser: str) -> None:
 
 
 @uses_dists
+@pytest.mark.parametrize("browser", ["chromium", "firefox-worker"])
+def test_environment_matches_native(tmp_path: Path, browser: str) -> None:
+    """HOME and temp dirs in a page and in a worker are what natively holds."""
+    need(browser)
+    ran = run_harness(copy_project("environ", tmp_path), "-p", "no:cacheprovider", runtime=browser)
+    assert (ran.returncode, ran.summary) == (0, "2 passed"), ran.stdout + ran.stderr
+
+
+@uses_dists
 def test_capture_project_matches_native(tmp_path: Path) -> None:
     need("chromium")
     native = run_native(copy_project("capture", tmp_path / "n"), "--junitxml=out.xml")

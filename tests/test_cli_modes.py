@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -117,6 +118,28 @@ def test_runtime_killed_mid_run_is_survived(tmp_path: Path) -> None:
     }
     # lastfailed spans both runtimes: exactly the crashed test.
     assert _lastfailed(project) == {"test_crash.py::test_kills_the_runtime": True}
+
+
+def test_fatal_error_output_lands_in_the_report_once(tmp_path: Path) -> None:
+    """Pyodide's fatal-error text stays out of the progress line; the test's report shows the
+    runtime's last words once (JavaScript frames only with -v) and JUnit carries the cause."""
+    project = copy_project("fatal", tmp_path)
+    ran = run_harness(project, "--junitxml=out.xml")
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    output = ran.stdout + ran.stderr
+    assert output.count("Pyodide has suffered a fatal error") == 1
+    progress, _, report = ran.stdout.partition("= FAILURES =")
+    assert "test_fatal.py .F" in progress and "Pyodide has suffered" not in progress
+    assert "runtime's last words" in report and "RangeError: Maximum call stack size exceeded" in report
+    assert "wasm://wasm" not in output  # no JavaScript frames without -v
+    case = next(c for c in ET.parse(project / "out.xml").getroot().iter("testcase") if c.get("name") == "test_fatal")
+    properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert "RangeError: Maximum call stack size exceeded" in str(properties.get("runtime_crash"))
+    assert "JavaScript stack overflowed" in str(properties.get("wasm_limitation"))
+    failure = case.find("failure")
+    assert failure is not None and "[WebAssembly limitation:" in failure.get("message", "")
+    verbose = run_harness(project, "-v", "-p", "no:cacheprovider")
+    assert "wasm://wasm" in verbose.stdout.partition("runtime's last words")[2]
 
 
 def test_timeout_stops_a_spinning_test_and_goes_on(tmp_path: Path) -> None:

@@ -134,3 +134,11 @@ def test_working_directory_is_importable_on_every_version(tmp_path: Path, pyodid
     ran = run_harness(harness_dir, "-p", "no:cacheprovider", pyodide=pyodide)
     assert ran.returncode == native.returncode == 0, ran.stdout + ran.stderr
     assert ran.summary == native.summary == "2 passed"
+
+
+@pytest.mark.parametrize("pyodide", ["314.0.7", "0.27.4"])
+def test_environment_matches_native(tmp_path: Path, pyodide: str) -> None:
+    """HOME is the runtime's own home (expanduser works) and temp dirs exist."""
+    native = run_native(copy_project("environ", tmp_path / "n"), "-p", "no:cacheprovider")
+    ran = run_harness(copy_project("environ", tmp_path / "h"), "-p", "no:cacheprovider", pyodide=pyodide)
+    assert (ran.returncode, ran.summary) == (native.returncode, native.summary) == (0, "2 passed"), ran.stdout

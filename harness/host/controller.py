@@ -12,6 +12,7 @@ replayed reports, or the exception the runtime's session ended with, raised agai
 
 from __future__ import annotations
 
+import atexit
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +31,10 @@ from harness.host.scheduler import LoadScheduler
 from harness.inside import protocol, pytest_compat
 from harness.options import Settings, strip_plugin_args
 from harness.provision.boot import boot_config
-from harness.runtimes.base import BootConfig, boot_failure, fatal_headline, strip_js_stack
+from harness.runtimes.base import BOOT_TIMEOUT, BootConfig, boot_failure, fatal_headline, strip_js_stack
+
+# Where the hints of failures that are WebAssembly limitations are kept between runs.
+LIMITATIONS_KEY = "harness/limitations"
 
 
 def session_boot_config(config: pytest.Config, settings: Settings) -> BootConfig:
@@ -71,6 +75,9 @@ class Controller:
         self.boot = boot
         self.pool = RuntimePool(settings.runtime, boot, settings.workers)
         self.ready: protocol.Ready | None = None
+        self.session_start: protocol.SessionStart | None = None  # the primary's
+        self.early: list[tuple[str, Incoming]] = []  # events read before the main loop
+        self.summaries: list[str] = []  # the runtimes' own pytest_terminal_summary output
         self.replayer: Replayer | None = None
         self.scheduler: LoadScheduler | None = None
         self.collected: frozenset[str] = frozenset()  # the primary's collection (before --shard)
@@ -83,24 +90,65 @@ class Controller:
 
     # -- boot -------------------------------------------------------------------------
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_sessionstart(self, session: pytest.Session) -> None:
-        """Boot before the terminal prints its header, so the header can describe the runtime."""
-        try:
-            self.ready = self.pool.start()
-        except HarnessError as exc:
-            raise pytest.UsageError(str(exc)) from None
+    def start(self) -> protocol.Described:
+        """Boot every runtime and prepare the primary's session: what its conftests and
+        plugins add to the command line. Called before the host parses it; a
+        ``HarnessError`` (one line) if a runtime cannot start or the session is refused."""
+        atexit.register(self.close)  # also when the host's own parsing fails later
+        self.ready = self.pool.start()
         running = ".".join(self.ready["python"].split(".")[:2])
         if running != self.boot.dist.python_xy:
             # Lock metadata is not always right; the interpreter is. Wheels were resolved
             # for the lock's version, so a mismatch must stop the run, not confuse it.
-            self.pool.kill()
-            raise pytest.UsageError(
+            raise HarnessError(
                 f"pyodide-lock.json says Python {self.boot.dist.python} but the runtime runs "
                 f"{self.ready['python']}; use a distribution whose lock file matches"
             )
+        primary = self.pool.slots[0]
+        primary.runtime.describe(self.args)
+        while True:
+            got = self.pool.events.get(timeout=BOOT_TIMEOUT)
+            if got is None:
+                raise HarnessError(f"the runtime did not prepare the session within {BOOT_TIMEOUT:.0f} s")
+            worker, event = got
+            if worker != primary.worker_id:
+                self.early.append(got)
+            elif event["type"] == "described":
+                return event
+            elif event["type"] == "error" and event["kind"] == "usage":
+                raise HarnessError(event["message"])
+            elif event["type"] in ("error", "eof"):
+                raise HarnessError(
+                    f"the runtime failed while preparing the session: {boot_failure(primary.runtime, event)}"
+                )
+
+    def close(self) -> None:
+        """Stop every runtime and remove what the boot made (idempotent)."""
+        self.pool.kill()
+        self.boot.cleanup()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Start the runtimes' sessions before the terminal prints its header, so the header
+        can show what the runtime's own plugins and conftests add to it."""
+        self.replayer = Replayer(session)
+        for slot in self.pool:
+            slot.runtime.run(self.args)
+        primary = self.pool.primary
+        while True:
+            got = self.pool.events.get(timeout=None)
+            assert got is not None
+            worker, event = got
+            if worker == primary and event["type"] == "session_start":
+                self.session_start = event
+                return
+            self.early.append(got)
+            if worker == primary:
+                return  # the session ended before it started (usage error, crash): the loop reports it
 
     def pytest_report_header(self) -> list[str]:
+        """The host's lines are pytest's own, above; these say where the tests run (as
+        pytest-xdist describes its workers), then what the runtime's plugins add."""
         d = self.boot.dist
         r = self.ready
         if r is None:
@@ -108,13 +156,18 @@ class Controller:
         count = len(self.pool)
         name = self.settings.runtime
         runtimes = f"{count} {name} runtimes (-n {count})" if count > 1 else f"{name} runtime"
+        start = self.session_start
+        plugins = ", ".join(start["plugins"]) if start and start["plugins"] else "none"
         return [
+            "harness: the lines above describe the host; the tests run inside:",
             f"harness: {runtimes}, Pyodide {d.version} "
             f"(Python {r['python']}, {d.platform}, {d.arch}"
             + (f", abi {d.abi_version}" if d.abi_version else "")
             + f"), pytest {r['pytest']} inside, ready in {r['boot_ms'] / 1000:.1f} s ({r['boot']} boot)",
+            f"harness: runtime plugins: {plugins}",
             f"harness: {r['patch_summary']}",
             *(f"harness: {note}" for note in r["notes"]),
+            *(start["header"] if start else []),
         ]
 
     def run_info(self) -> dict[str, Any]:
@@ -141,14 +194,11 @@ class Controller:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
-        self.replayer = Replayer(session)
-        for slot in self.pool:
-            slot.runtime.run(self.args)
         terminal = self.config.pluginmanager.get_plugin("terminalreporter")
         writer = pytest_compat.terminal_writer(terminal) if terminal is not None else None
         try:
             while not self.pool.all_finished():
-                got = self.pool.events.get(timeout=0.25)
+                got = self.early.pop(0) if self.early else self.pool.events.get(timeout=0.25)
                 if got is None:
                     self._check_clocks()
                     continue
@@ -208,7 +258,13 @@ class Controller:
     # natively pytest collects once).
 
     def _on_session_start(self, slot: Slot, event: protocol.SessionStart) -> None:
-        pass  # the host session already started; the header was printed then
+        pass  # the primary's was read before the header; the others' add nothing
+
+    def _on_described(self, slot: Slot, event: protocol.Described) -> None:
+        pass  # read at boot
+
+    def _on_terminal_summary(self, slot: Slot, event: protocol.TerminalSummary) -> None:
+        self.summaries.append(event["text"])
 
     def _on_collectreport(self, slot: Slot, event: protocol.CollectReportEvent) -> None:
         if slot.worker_id == self.pool.primary:
@@ -307,9 +363,8 @@ class Controller:
 
     def _lost(self, slot: Slot) -> None:
         """The runtime's event stream ended without ``done``: blame the test it was running."""
-        description = slot.runtime.exit_description()
-        cause = fatal_headline(slot.fatal) or description.splitlines()[0]
-        details = "\n".join(filter(None, [description, strip_js_stack(slot.fatal)]))
+        status, _, tail = slot.runtime.exit_description().partition("\n")
+        cause = fatal_headline(slot.fatal) or status
         running = self._replay.running.get(slot.worker_id)
         if running is None:
             where = "between tests" if slot.collected else "during collection"
@@ -322,9 +377,17 @@ class Controller:
                     self.pool.retire(other)
             self._replace(slot, crash, None)
             return
-        what = f"runtime exited unexpectedly while running {running.nodeid}"
-        self._replay.fail_running(slot.worker_id, f"{what}\n{details}")
-        self._replace(slot, f"{what}: {cause}", running.nodeid)
+        what = f"runtime exited unexpectedly while running {running.nodeid}: {cause}"
+        self._replay.fail_running(slot.worker_id, f"{what}\n({status})", self._last_words(tail, slot.fatal))
+        self._replace(slot, what, running.nodeid)
+
+    def _last_words(self, tail: str, fatal: str) -> list[tuple[str, str]]:
+        """What the runtime printed as it died, for the failure report: its stderr tail (and
+        the fatal message, when it came as an event), JavaScript stack frames only with -v."""
+        text = tail if fatal in tail else "\n".join(filter(None, (tail, fatal)))
+        if self.config.get_verbosity() < 1:
+            text = strip_js_stack(text)
+        return [("runtime's last words", text)] if text.strip() else []
 
     def _replace(self, slot: Slot, summary: str, blamed: str | None) -> None:
         """Put a fresh runtime in ``slot`` if tests are left for it, else retire the slot."""
@@ -390,7 +453,11 @@ class Controller:
         raise pytest.exit.Exception(f"{error['kind']} error inside the runtime", returncode=3)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        """Say how many failures are WebAssembly limitations rather than the project's bugs."""
+        """What the runtime's own plugins and conftests wrote here; then how many failures are
+        WebAssembly limitations rather than the project's bugs."""
+        for text in self.summaries:
+            for line in text.rstrip("\n").split("\n"):
+                terminalreporter.write_line(line)
         hints = self.replayer.limitation_hints if self.replayer else {}
         if not hints:
             return
@@ -402,9 +469,22 @@ class Controller:
 
     # -- teardown ---------------------------------------------------------------------
 
-    def pytest_sessionfinish(self) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.pool.exit()
+        self._remember_limitations(session)
+
+    def _remember_limitations(self, session: pytest.Session) -> None:
+        """Keep the hints beside ``--lf``'s data (``.pytest_cache/v/harness/limitations``):
+        this run's for the tests it ran, earlier ones for the rest, as lastfailed does."""
+        cache = getattr(self.config, "cache", None)
+        if cache is None or self.replayer is None:
+            return
+        ran = {item.nodeid for item in session.items}
+        known = cache.get(LIMITATIONS_KEY, {})
+        kept = {nodeid: hint for nodeid, hint in known.items() if nodeid not in ran} if isinstance(known, dict) else {}
+        kept.update(self.replayer.limitation_hints)
+        if kept or known:
+            write_value(cache, LIMITATIONS_KEY, kept)
 
     def pytest_unconfigure(self) -> None:
-        self.pool.kill()
-        self.boot.cleanup()
+        self.close()

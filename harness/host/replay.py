@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,6 +24,20 @@ from harness.host import limitations
 from harness.host.items import ItemRegistry
 from harness.inside import protocol, pytest_compat
 from harness.inside.protocol import location_in
+
+# JUnit XML property names (also the keys CI tools can read).
+LIMITATION_PROPERTY = "wasm_limitation"
+CRASH_PROPERTY = "runtime_crash"
+
+
+def _append_to_message(report: Any, note: str) -> None:
+    """Add ``note`` to the failure's one-line message (JUnit's ``message`` attribute, the
+    short test summary), which is all many CI tools show."""
+    reprcrash = getattr(report.longrepr, "reprcrash", None)
+    if reprcrash is not None:
+        reprcrash.message = f"{reprcrash.message} {note}"
+    elif isinstance(report.longrepr, str):
+        report.longrepr = f"{report.longrepr}\n{note}"
 
 
 @dataclass
@@ -48,6 +63,7 @@ class Replayer:
         self.collectionfinish_lines: list[str] = []
         self.running: dict[str, Running] = {}  # worker id -> its current test
         self.limitation_hints: dict[str, str] = {}
+        self._pending_properties: dict[str, list[tuple[str, str]]] = {}  # until the teardown report
 
     def _report(self, data: dict[str, Any]) -> Any:
         # JSON has no tuples; pytest (junitxml, skip reporting) expects the skip longrepr
@@ -122,16 +138,29 @@ class Replayer:
         if running is not None:
             running.phases.add(report.when)
         self._explain(report)
+        if report.when == "teardown" and report.nodeid in self._pending_properties:
+            report.user_properties.extend(self._pending_properties.pop(report.nodeid))
         self.hook.pytest_runtest_logreport(report=report)
 
-    def _explain(self, report: Any) -> None:
-        """Attach a one-line hint when a failure is a known WebAssembly limitation."""
+    def _explain(self, report: Any, also: str = "") -> None:
+        """Attach a one-line hint when a failure is a known WebAssembly limitation (seen in
+        its text, or in ``also``: what a dying runtime printed)."""
         if not report.failed:
             return
-        hint = limitations.explain(report.longreprtext)
+        hint = limitations.explain("\n".join(filter(None, (report.longreprtext, also))))
         if hint:
             report.sections.append(("WebAssembly limitation", hint))
             self.limitation_hints[report.nodeid] = hint
+            _append_to_message(report, f"[WebAssembly limitation: {hint}]")
+            self._properties(report, [(LIMITATION_PROPERTY, hint)])
+
+    def _properties(self, report: Any, properties: list[tuple[str, str]]) -> None:
+        """JUnit XML properties for a test: junitxml writes those of the teardown report, so
+        they are attached to it (now, or when it arrives)."""
+        if report.when == "teardown":
+            report.user_properties.extend(properties)
+        else:
+            self._pending_properties.setdefault(report.nodeid, []).extend(properties)
 
     def on_logfinish(self, worker: str, event: protocol.LogFinish) -> None:
         self.running.pop(worker, None)
@@ -147,7 +176,9 @@ class Replayer:
             )
         )
 
-    def fail_running(self, worker: str, message: str, cause: str = "crash") -> str | None:
+    def fail_running(
+        self, worker: str, message: str, sections: Sequence[tuple[str, str]] = (), cause: str = "crash"
+    ) -> str | None:
         """Report the test ``worker`` was running as failed with ``message``; its node id.
 
         Used when a runtime died (``cause`` "crash") or was stopped under a test ("timeout"):
@@ -168,13 +199,28 @@ class Replayer:
             outcome="failed",
             longrepr=message,
             when=when,
-            sections=[],
+            sections=list(sections),
             duration=time.monotonic() - running.since,
             worker_id=worker,
             harness_crash=cause,  # read by harness.report (JSON report, annotations)
         )
-        self._explain(report)
+        self._explain(report, also="\n".join(content for _, content in sections))
+        self._properties(report, [(CRASH_PROPERTY, message.partition("\n")[0])])
         self.hook.pytest_runtest_logreport(report=report)
+        if when != "teardown":
+            # No teardown will come from the dead runtime; this one closes the test's JUnit
+            # record with its properties (a passed teardown shows nowhere else).
+            teardown = pytest.TestReport(
+                nodeid=running.nodeid,
+                location=report.location,
+                keywords={},
+                outcome="passed",
+                longrepr=None,
+                when="teardown",
+                user_properties=self._pending_properties.pop(running.nodeid, []),
+                worker_id=worker,
+            )
+            self.hook.pytest_runtest_logreport(report=teardown)
         location = protocol.location_out(running.location)
         self.on_logfinish(worker, protocol.LogFinish(type="logfinish", nodeid=running.nodeid, location=location))
         return running.nodeid

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from wasm_patches.contract import PatchResult
 
 # 2: ``run`` lost ``only``; the host schedules tests with ``schedule``/``shutdown``.
-VERSION = 2
+# 3: ``session_start`` carries the runtime's header lines and plugins; ``describe``.
+VERSION = 3
 
 Location = list[Any]  # [path, lineno or None, domain]: pytest's location tuple as JSON
 
@@ -48,10 +49,43 @@ class Ready(TypedDict):
     boot: str  # "cold" or "snapshot"
 
 
+class OptionSpec(TypedDict):
+    """A command-line option the runtime's pytest knows (from a conftest or a plugin there):
+    enough for the host's parser to accept it where the user wrote it."""
+
+    names: list[str]
+    action: str  # store, store_true, store_false, store_const, append, append_const, count
+    nargs: int | str | None
+    dest: str
+    help: str | None
+    metavar: str | None
+    default: Any  # JSON-able defaults only, else null
+
+
+class IniSpec(TypedDict):
+    """An ini key the runtime's pytest knows (so the host does not warn about it)."""
+
+    name: str
+    help: str
+    type: str | None
+
+
+class Described(TypedDict):
+    """The answer to ``describe``: what the runtime's conftests and plugins add to pytest's
+    command line and ini files (the host never imports the project's conftests)."""
+
+    type: Literal["described"]
+    options: list[OptionSpec]
+    ini: list[IniSpec]
+
+
 class SessionStart(TypedDict):
-    """The runtime's pytest session started."""
+    """The runtime's pytest session started; what its own plugins and conftests add to the
+    header (``pytest_report_header``), and the plugins active inside."""
 
     type: Literal["session_start"]
+    header: list[str]
+    plugins: list[str]  # "name-version" as pytest's header lists them
 
 
 class CollectedItem(TypedDict):
@@ -144,6 +178,13 @@ class CoverageEvent(TypedDict, total=False):
     touched: dict[str, list[str]]  # plugin or "" -> files that never ran
 
 
+class TerminalSummary(TypedDict):
+    """What the runtime's own plugins and conftests wrote in ``pytest_terminal_summary``."""
+
+    type: Literal["terminal_summary"]
+    text: str
+
+
 class CacheSet(TypedDict):
     """A ``config.cache.set`` the host persists (only the host writes ``.pytest_cache``)."""
 
@@ -180,6 +221,7 @@ class Done(TypedDict):
 
 Event = (
     Ready
+    | Described
     | SessionStart
     | CollectReportEvent
     | Deselected
@@ -189,6 +231,7 @@ Event = (
     | LogFinish
     | WarningEvent
     | CoverageEvent
+    | TerminalSummary
     | CacheSet
     | Interrupted
     | Error
@@ -197,6 +240,14 @@ Event = (
 
 
 # -- host → runtime (commands) -------------------------------------------------------
+
+
+class Describe(TypedDict):
+    """Prepare the session for these arguments (import conftests and plugins as pytest does)
+    and answer ``described``; a following ``run`` with the same arguments uses it."""
+
+    type: Literal["describe"]
+    args: list[str]
 
 
 class Run(TypedDict):
@@ -227,10 +278,11 @@ class Exit(TypedDict):
     type: Literal["exit"]
 
 
-Command = Run | Schedule | Shutdown | Exit
+Command = Describe | Run | Schedule | Shutdown | Exit
 
 EVENTS: dict[str, type] = {
     "ready": Ready,
+    "described": Described,
     "session_start": SessionStart,
     "collectreport": CollectReportEvent,
     "deselected": Deselected,
@@ -240,12 +292,19 @@ EVENTS: dict[str, type] = {
     "logfinish": LogFinish,
     "warning": WarningEvent,
     "coverage": CoverageEvent,
+    "terminal_summary": TerminalSummary,
     "cache_set": CacheSet,
     "interrupted": Interrupted,
     "error": Error,
     "done": Done,
 }
-COMMANDS: dict[str, type] = {"run": Run, "schedule": Schedule, "shutdown": Shutdown, "exit": Exit}
+COMMANDS: dict[str, type] = {
+    "describe": Describe,
+    "run": Run,
+    "schedule": Schedule,
+    "shutdown": Shutdown,
+    "exit": Exit,
+}
 EVENT_TYPES = frozenset(EVENTS)
 COMMAND_TYPES = frozenset(COMMANDS)
 
@@ -382,7 +441,7 @@ def markdown() -> str:
         lines += [_row(name, cls) for name, cls in table.items()]
         lines.append("")
     lines += ["### Nested values", "", "| name | fields | meaning |", "|---|---|---|"]
-    lines += [_row(cls.__name__, cls) for cls in (CollectedItem, WarningData)]
+    lines += [_row(cls.__name__, cls) for cls in (OptionSpec, IniSpec, CollectedItem, WarningData)]
     lines.append("")
     return "\n".join(lines)
 

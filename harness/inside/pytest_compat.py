@@ -7,9 +7,15 @@ not suffice, so a pytest release that moves one breaks here, visibly, and nowher
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from harness.inside import protocol
 
 if TYPE_CHECKING:
     import pytest
@@ -84,6 +90,108 @@ def cache_make_dir(cache: Any, path: Path) -> None:
 def cache_warn(cache: Any, message: str) -> None:
     """A cache warning as pytest's own cache issues it."""
     cache.warn(message, _ispytest=True)
+
+
+# -- the runtime's own options and ini keys, for the host's parser ----------------------
+
+_ACTIONS = ("store", "store_true", "store_false", "store_const", "append", "append_const", "count")
+_INI_TYPES = ("string", "paths", "pathlist", "args", "linelist", "bool", "int", "float")
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` if JSON carries it as it is, else None."""
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return None
+    return value
+
+
+def _arguments(parser: Any) -> list[Any]:
+    """Every option of a parser, once: the anonymous group's and each named group's (newer
+    pytest lists the anonymous group among the groups too)."""
+    seen: dict[int, Any] = {}
+    for group in (parser._anonymous, *parser._groups):
+        for option in group.options:
+            seen.setdefault(id(option), option)
+    return list(seen.values())
+
+
+def option_specs(config: pytest.Config) -> list[protocol.OptionSpec]:
+    """The options of a prepared config, as the host's parser needs them: names and arity.
+
+    A custom ``argparse.Action`` class becomes ``store`` (or ``store_true`` when it takes
+    no value): the host only has to accept the option; the runtime interprets it.
+    """
+    specs = []
+    for argument in _arguments(config._parser):
+        attrs = dict(argument.attrs())
+        action = attrs.get("action", "store")
+        nargs = attrs.get("nargs")
+        if action not in _ACTIONS:
+            action = "store_true" if nargs == 0 else "store"
+        specs.append(
+            protocol.OptionSpec(
+                names=list(argument.names()),
+                action=action,
+                nargs=nargs if action in ("store", "append") else None,
+                dest=str(attrs.get("dest") or argument.names()[-1].lstrip("-").replace("-", "_")),
+                help=attrs.get("help") if isinstance(attrs.get("help"), str) else None,
+                metavar=attrs.get("metavar") if isinstance(attrs.get("metavar"), str) else None,
+                default=_jsonable(attrs.get("default")),
+            )
+        )
+    return specs
+
+
+def ini_specs(config: pytest.Config) -> list[protocol.IniSpec]:
+    """The ini keys of a prepared config (name, help, type)."""
+    specs = []
+    for name, entry in config._parser._inidict.items():
+        help_text, kind = entry[0], entry[1]
+        specs.append(protocol.IniSpec(name=name, help=str(help_text), type=kind if kind in _INI_TYPES else None))
+    return specs
+
+
+def known_option_names(parser: Any) -> set[str]:
+    """The option strings a (host) parser already has."""
+    return {name for argument in _arguments(parser) for name in argument.names()}
+
+
+def known_ini_names(parser: Any) -> set[str]:
+    return set(parser._inidict) | set(getattr(parser, "_ini_aliases", {}))
+
+
+def skip_conftests(early_config: pytest.Config) -> None:
+    """Make this (host) session load no conftest.py at all, as ``--noconftest`` would,
+    without changing its arguments: read by pytest's own initial-conftest loading."""
+    early_config.known_args_namespace.noconftest = True
+
+
+@contextlib.contextmanager
+def terminal_capture(reporter: Any) -> Iterator[io.StringIO]:
+    """Route the terminal reporter's writes into a buffer for the duration."""
+    from _pytest._io import TerminalWriter
+
+    buffer = io.StringIO()
+    previous = reporter._tw
+    reporter._tw = TerminalWriter(buffer)
+    try:
+        yield buffer
+    finally:
+        reporter._tw = previous
+
+
+def report_header_kwargs(config: pytest.Config) -> dict[str, Any]:
+    """The arguments of ``pytest_report_header`` when called outside ``config.hook`` (which
+    adds the legacy ``startdir`` itself, where pytest still declares it)."""
+    start_path = config.invocation_params.dir
+    kwargs: dict[str, Any] = {"config": config, "start_path": start_path}
+    if "startdir" in config.pluginmanager.hook.pytest_report_header.spec.argnames:  # type: ignore[union-attr]
+        from _pytest.compat import legacy_path
+
+        kwargs["startdir"] = legacy_path(start_path)
+    return kwargs
 
 
 def cache_without_session(cachedir: Path) -> Any:

@@ -10,7 +10,7 @@ printing, once.
 from __future__ import annotations
 
 import collections
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any, Literal, cast
 
 import pytest
@@ -74,8 +74,8 @@ class EventPlugin:
     def pytest_cmdline_main(self, config: pytest.Config) -> None:
         """Turn off file outputs the host produces itself (it would write them twice)."""
         self.config = config
-        for name in ("xmlpath", "pastebin", "resultlog", "report_log"):
-            if getattr(config.option, name, None):
+        for name in ("xmlpath", "pastebin", "resultlog", "report_log", "durations"):
+            if getattr(config.option, name, None) is not None:
                 setattr(config.option, name, None)
 
     @pytest.hookimpl(trylast=True)
@@ -111,8 +111,38 @@ class EventPlugin:
 
     # -- session and collection -------------------------------------------------------
 
-    def pytest_sessionstart(self) -> None:
-        self.emit(protocol.SessionStart(type="session_start"))
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Send what this runtime's own plugins and conftests add to the header, and which
+        plugins are active here: the host prints them in its header."""
+        config = session.config
+        caller = config.pluginmanager.subset_hook_caller("pytest_report_header", self._builtin_plugins())
+        header: list[str] = []
+        for result in reversed(caller(**pytest_compat.report_header_kwargs(config))):
+            header.extend([result] if isinstance(result, str) else result)
+        plugins = [f"{dist.project_name}-{dist.version}" for _, dist in config.pluginmanager.list_plugin_distinfo()]
+        self.emit(protocol.SessionStart(type="session_start", header=header, plugins=sorted(set(plugins))))
+
+    def _builtin_plugins(self) -> list[object]:
+        """pytest's own plugins and this one: what the host has itself."""
+        assert self.config is not None
+        builtin: list[object] = [self]
+        for _, plugin in self.config.pluginmanager.list_name_plugin():
+            module = getattr(plugin, "__name__", None) or type(plugin).__module__
+            if str(module).startswith("_pytest.") or plugin is self.config:
+                builtin.append(plugin)
+        return builtin
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_terminal_summary(self, terminalreporter: Any) -> Generator[None]:
+        """Send what the runtime's own plugins and conftests write here (the innermost
+        wrapper: pytest's own summary sections are not inside it)."""
+        with pytest_compat.terminal_capture(terminalreporter) as buffer:
+            result = yield
+        text = buffer.getvalue()
+        if text.strip():
+            self.emit(protocol.TerminalSummary(type="terminal_summary", text=text))
+        return result
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         items = [

@@ -13,16 +13,18 @@ from exactly there, so ``serve`` then does the same on a cold boot and after a r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from harness.inside import protocol
 
 if TYPE_CHECKING:
+    from harness.inside.reporter import EventPlugin
     from wasm_patches.contract import PatchResult
 
 Send = Callable[[str], None]
@@ -47,6 +49,7 @@ def prepare_process(boot: dict[str, Any]) -> None:
     if "" not in sys.path:
         sys.path.insert(len(boot["sys_path"]), "")
     os.chdir(boot["cwd"])
+    os.environ["PWD"] = boot["cwd"]
 
 
 def apply_patches(boot: dict[str, Any]) -> tuple[list[PatchResult], str]:
@@ -57,34 +60,71 @@ def apply_patches(boot: dict[str, Any]) -> tuple[list[PatchResult], str]:
     return results, wasm_patches.summary(results)
 
 
-def run_session(args: list[str], plugin: object) -> tuple[int, str | None]:
-    """``pytest.main`` minus its printing of usage errors, which the host prints instead.
+class UsageProblem(Exception):
+    """The runtime's pytest rejected the arguments or could not import a conftest (exit 4)."""
 
-    Returns the exit status and, for a usage error, the message pytest would have shown.
-    """
+
+@contextlib.contextmanager
+def _pytest_version_env() -> Iterator[None]:
+    """``PYTEST_VERSION`` is set while a session is prepared and run, as ``pytest.main`` does."""
     import pytest
-
-    from harness.inside import pytest_compat
 
     previous = os.environ.get("PYTEST_VERSION")
     os.environ["PYTEST_VERSION"] = pytest.__version__
     try:
-        try:
-            config = pytest_compat.prepare_config(args, [plugin])
-        except pytest_compat.conftest_import_failure() as exc:
-            cause = "".join(traceback.format_exception_only(type(exc.cause), exc.cause)).strip()
-            return 4, f"ImportError while loading conftest '{exc.path}' in the runtime: {cause}"
-        try:
-            return int(config.hook.pytest_cmdline_main(config=config)), None
-        finally:
-            pytest_compat.unconfigure(config)
-    except pytest.UsageError as exc:
-        return 4, " ".join(str(arg) for arg in exc.args)
+        yield
     finally:
         if previous is None:
             os.environ.pop("PYTEST_VERSION", None)
         else:
             os.environ["PYTEST_VERSION"] = previous
+
+
+class Session:
+    """One pytest session: prepared (conftests and plugins imported, arguments parsed) by
+    ``describe`` or ``run``, then run once; ``pytest.main`` minus its printing of usage
+    errors, which the host prints instead."""
+
+    def __init__(self, args: list[str], plugin: EventPlugin, coverage: Any) -> None:
+        import pytest
+
+        from harness.inside import pytest_compat
+
+        self.args = args
+        self.plugin = plugin
+        self.coverage = coverage
+        try:
+            with _pytest_version_env():
+                self.config = pytest_compat.prepare_config(args, [plugin])
+        except pytest_compat.conftest_import_failure() as exc:
+            cause = "".join(traceback.format_exception_only(type(exc.cause), exc.cause)).strip()
+            raise UsageProblem(f"ImportError while loading conftest '{exc.path}' in the runtime: {cause}") from None
+        except pytest.UsageError as exc:
+            raise UsageProblem(" ".join(str(arg) for arg in exc.args)) from None
+
+    def described(self) -> protocol.Described:
+        from harness.inside import pytest_compat
+
+        return protocol.Described(
+            type="described",
+            options=pytest_compat.option_specs(self.config),
+            ini=pytest_compat.ini_specs(self.config),
+        )
+
+    def run(self) -> int:
+        """The exit status; a usage error raised by the session is ``UsageProblem``."""
+        import pytest
+
+        from harness.inside import pytest_compat
+
+        try:
+            with _pytest_version_env():
+                try:
+                    return int(self.config.hook.pytest_cmdline_main(config=self.config))
+                finally:
+                    pytest_compat.unconfigure(self.config)
+        except pytest.UsageError as exc:
+            raise UsageProblem(" ".join(str(arg) for arg in exc.args)) from None
 
 
 def start_coverage(options: dict[str, Any] | None) -> tuple[Any, str | None]:
@@ -198,8 +238,6 @@ def serve(boot_json: str, send: Send, recv: Recv) -> None:
 
     import pytest
 
-    from harness.inside.reporter import EventPlugin
-
     # Everything of ours is imported: keep our directory off the project's import path.
     if boot["runtime_root"] in sys.path:
         sys.path.remove(boot["runtime_root"])
@@ -220,6 +258,7 @@ def serve(boot_json: str, send: Send, recv: Recv) -> None:
             )
         )
     )
+    prepared: Session | None = None
     while True:
         line = recv()
         if line is None:  # the host is gone
@@ -227,17 +266,36 @@ def serve(boot_json: str, send: Send, recv: Recv) -> None:
         command = protocol.decode_command(line)
         if command["type"] == "exit":
             return
-        if command["type"] != "run":
+        if command["type"] not in ("describe", "run"):
             raise protocol.ProtocolError(f"{command['type']!r} outside a session")
-        stream, coverage_error = start_coverage(boot.get("coverage"))
-        if coverage_error is not None:
-            send(protocol.encode(protocol.Error(type="error", kind="usage", message=coverage_error)))
-            send(protocol.encode(protocol.Done(type="done", exitstatus=4)))
-            continue
-        plugin = EventPlugin(send, recv, coverage=stream)
-        status, usage_error = run_session(command["args"], plugin)
-        if stream is not None:
-            plugin.emit_coverage(stream.finish())
-        if usage_error is not None:
-            send(protocol.encode(protocol.Error(type="error", kind="usage", message=usage_error)))
+        try:
+            if prepared is None or prepared.args != command["args"]:
+                prepared = _prepare(boot, command["args"], send, recv)
+            if command["type"] == "describe":
+                send(protocol.encode(prepared.described()))
+                continue
+            session, prepared = prepared, None
+            status = _run(session)
+        except UsageProblem as exc:
+            prepared = None
+            send(protocol.encode(protocol.Error(type="error", kind="usage", message=str(exc))))
+            status = 4
         send(protocol.encode(protocol.Done(type="done", exitstatus=status)))
+
+
+def _prepare(boot: dict[str, Any], args: list[str], send: Send, recv: Recv) -> Session:
+    """A session for ``args``, with coverage measuring from before conftests are imported."""
+    from harness.inside.reporter import EventPlugin
+
+    stream, coverage_error = start_coverage(boot.get("coverage"))
+    if coverage_error is not None:
+        raise UsageProblem(coverage_error)
+    return Session(args, EventPlugin(send, recv, coverage=stream), stream)
+
+
+def _run(session: Session) -> int:
+    try:
+        return session.run()
+    finally:
+        if session.coverage is not None:
+            session.plugin.emit_coverage(session.coverage.finish())

@@ -16,32 +16,36 @@ from pathlib import Path
 from harness.options import strip_plugin_args
 
 # Variables that describe the host's interpreter or file system and would mislead the one
-# in the runtime: its HOME, TMPDIR and Python paths are its own (MEMFS), so these are
-# removed rather than copied. Everything else passes through unchanged, secrets included:
-# tests read them natively too, and the runtime is a local child process.
-HOST_ONLY_ENV = (
-    "HOME",
-    "TMPDIR",
-    "TEMP",
-    "TMP",
+# in the runtime. Everything else passes through unchanged, secrets included: tests read
+# them natively too, and the runtime is a local child process (or the user's own browser).
+#
+# The runtime keeps its own value (Pyodide sets HOME, /home/pyodide, which exists there):
+RUNTIME_OWN_ENV = ("HOME",)
+# Set, when the host has them, to the runtime's temporary directory (which exists there):
+RUNTIME_TMP = "/tmp"
+TMP_ENV = ("TMPDIR", "TEMP", "TMP")
+# Removed: the runtime's interpreter has no such paths (PWD is set to the working
+# directory by the runner, which is the same absolute path as on the host).
+REMOVED_ENV = (
     "PYTHONPATH",
     "PYTHONHOME",
     "PYTHONSTARTUP",
     "PYTHONUSERBASE",
     "PYTHONEXECUTABLE",
     "VIRTUAL_ENV",
-    "PWD",
     "OLDPWD",
 )
+HOST_ONLY_ENV = (*RUNTIME_OWN_ENV, *TMP_ENV, *REMOVED_ENV, "PWD")
 
 
 def runtime_env(environ: dict[str, str]) -> tuple[dict[str, str], tuple[str, ...]]:
     """(variables to set, variables to unset) in the runtime for this host environment."""
     env = {k: v for k, v in environ.items() if k not in HOST_ONLY_ENV}
+    env.update({k: RUNTIME_TMP for k in TMP_ENV if k in environ})
     addopts = env.get("PYTEST_ADDOPTS")
     if addopts:
         env["PYTEST_ADDOPTS"] = shlex.join(strip_plugin_args(shlex.split(addopts)))
-    return env, tuple(k for k in HOST_ONLY_ENV if k in environ)
+    return env, tuple(k for k in REMOVED_ENV if k in environ)
 
 
 def mount_points(paths: Iterable[Path]) -> tuple[Path, ...]:

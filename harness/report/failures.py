@@ -82,12 +82,17 @@ def locate(report: Any, rootdir: Path, invocation_dir: Path, base: Path) -> tupl
 
 def describe(report: Any, rootdir: Path, invocation_dir: Path, base: Path) -> Failure:
     path, line = locate(report, rootdir, invocation_dir, base)
+    hint = limitation_hint(report)
+    text = message(report)
+    if hint:  # the replay appended the hint to the message; a Failure carries it apart
+        note = f"[{LIMITATION_SECTION}: {hint}]"
+        text = text.removesuffix(f" {note}").removesuffix(f"\n{note}")
     return Failure(
         nodeid=report.nodeid,
         when=report.when,
         path=path,
         line=line,
-        message=message(report),
-        hint=limitation_hint(report),
+        message=text,
+        hint=hint,
         crash=getattr(report, "harness_crash", None),
     )

@@ -91,17 +91,25 @@ def runtime_files() -> list[tuple[str, str]]:
     return files
 
 
+# How every Pyodide version begins the text it prints when it dies (wasm trap, JS error).
+FATAL_MARK = "Pyodide has suffered a fatal error"
+
+
 class StderrTail:
     """Forwards a runtime's stderr to ours and remembers the last lines for crash reports.
 
     Output is held back until ``release()`` (called once the runtime is ready): a runtime
-    that fails to boot is then reported in one line instead of a page of JS noise.
+    that fails to boot is then reported in one line instead of a page of JS noise. Pyodide's
+    fatal-error text (and the JavaScript stack after it) is not forwarded at all: the
+    runtime is going down, and the host shows those last words once, in the failure report
+    of the test that was running, instead of in the middle of the progress line.
     """
 
     def __init__(self, sink: IO[str], keep: int = 30) -> None:
         self._sink = sink
         self._lines: collections.deque[str] = collections.deque(maxlen=keep)
         self._held: list[str] | None = []
+        self._dying = False
         self._lock = threading.Lock()
 
     def follow(self, stream: IO[bytes]) -> threading.Thread:
@@ -111,6 +119,9 @@ class StderrTail:
                     line = raw.decode("utf-8", "replace")
                     with self._lock:
                         self._lines.append(line.rstrip("\n"))
+                        self._dying = self._dying or FATAL_MARK in line
+                        if self._dying:
+                            continue
                         if self._held is not None:
                             self._held.append(line)
                             continue
@@ -149,6 +160,10 @@ class Runtime(ABC):
     @abstractmethod
     def send(self, command: protocol.Command) -> None:
         """Send one protocol command (see the typed helpers below)."""
+
+    def describe(self, args: Sequence[str]) -> None:
+        """Prepare a session for ``args``; the runtime answers ``described``."""
+        self.send(protocol.Describe(type="describe", args=list(args)))
 
     def run(self, args: Sequence[str]) -> None:
         """Start one pytest session with ``args``."""

@@ -8,12 +8,21 @@ from pathlib import Path
 from harness.provision.invocation import HOST_ONLY_ENV, host_umask, mount_points, path_args, runtime_env
 
 
-def test_host_only_variables_are_unset_and_addopts_lose_harness_options() -> None:
+def test_host_only_variables_and_addopts() -> None:
     env, unset = runtime_env(
-        {"HOME": "/root", "PYTHONPATH": "/x", "API_TOKEN": "s3", "PYTEST_ADDOPTS": "-v --harness-timeout 3 -x"}
+        {
+            "HOME": "/root",
+            "TMPDIR": "/var/tmp/me",
+            "PWD": "/somewhere",
+            "PYTHONPATH": "/x",
+            "API_TOKEN": "s3",
+            "PYTEST_ADDOPTS": "-v --harness-timeout 3 -x",
+        }
     )
-    assert env == {"API_TOKEN": "s3", "PYTEST_ADDOPTS": "-v -x"}
-    assert set(unset) == {"HOME", "PYTHONPATH"} <= set(HOST_ONLY_ENV)
+    # HOME stays the runtime's own (not passed, not unset); temp dirs point at the runtime's
+    assert env == {"API_TOKEN": "s3", "TMPDIR": "/tmp", "PYTEST_ADDOPTS": "-v -x"}
+    assert unset == ("PYTHONPATH",)
+    assert {"HOME", "TMPDIR", "PWD", "PYTHONPATH"} <= set(HOST_ONLY_ENV)
 
 
 def test_mount_points_are_the_smallest_covering_set(tmp_path: Path) -> None:
