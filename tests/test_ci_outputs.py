@@ -125,9 +125,14 @@ def test_json_report_agrees_with_junit(ci_run: tuple[Any, Path]) -> None:
         for when, phase in record["phases"].items():
             if phase["outcome"] == "failed":
                 expected_message = phase["message"] if when == "call" else f'failed on {when} with "{phase["message"]}"'
-                assert case[0].get("message") == expected_message
+                outcome = next(c for c in case if c.tag in ("failure", "error"))
+                assert outcome.get("message") == expected_message
         assert record["worker"] == "rt0" and record["crash"] is None
         assert (record["runtime"], record["pyodide"]) == ("node", "314.0.7")
+    properties = {(c.get("name"), p.get("name")): p.get("value") for c in cases.values() for p in c.iter("property")}
+    records = {r["nodeid"].rpartition("::")[2]: r for r in document["tests"]}
+    for (name, key), value in properties.items():  # what the JUnit XML's properties say, the records say too
+        assert [key, value] in records[name]["user_properties"]
     hints = {r["nodeid"]: r["limitation"] for r in document["tests"] if r["limitation"]}
     assert hints == {"test_ci.py::test_thread_limitation": "not possible in Pyodide: threads cannot be started"}
 
