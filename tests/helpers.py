@@ -84,6 +84,11 @@ def junit_totals(path: Path) -> Counter[str]:
     return Counter({k: int(suite.get(k, 0)) for k in ("tests", "errors", "failures", "skipped")})
 
 
+def pip(*args: str, timeout: float = 300) -> None:
+    """Run this interpreter's pip quietly (downloads and installs for fixtures); raise on failure."""
+    subprocess.run([sys.executable, "-m", "pip", *args], check=True, capture_output=True, text=True, timeout=timeout)
+
+
 def run_pytest_in_process(project: Path, args: list[str], plugins: list[object]) -> int:
     """Native pytest on ``project`` in this process (host plugins under test as ``plugins``).
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,18 @@ def test_environment_matches_native(tmp_path: Path, pyodide: str) -> None:
     native = run_native(copy_project("environ", tmp_path / "n"), "-p", "no:cacheprovider")
     ran = run_harness(copy_project("environ", tmp_path / "h"), "-p", "no:cacheprovider", pyodide=pyodide)
     assert (ran.returncode, ran.summary) == (native.returncode, native.summary) == (0, "2 passed"), ran.stdout
+
+
+def test_subtest_labels_and_counts_match_native(tmp_path: Path) -> None:
+    """Subtest parameters print as natively (ints, tuples, objects, uncopyable values) and
+    no subtest report is counted as a test."""
+    native = run_native(copy_project("subtests", tmp_path / "n"), "-p", "no:cacheprovider", "-rA")
+    ran = run_harness(copy_project("subtests", tmp_path / "h"), "-p", "no:cacheprovider", "-rA")
+
+    def labels(stdout: str) -> list[str]:
+        return [re.sub(r"0x[0-9a-f]+", "ADDR", ln) for ln in stdout.splitlines() if ln.startswith(("SUB", "FAILED"))]
+
+    assert (ran.returncode, ran.summary) == (native.returncode, native.summary), ran.stdout
+    assert ran.summary.startswith("6 failed, 2 passed")
+    assert labels(ran.stdout) == labels(native.stdout)
+    assert "SUBFAILED(i=2)" in ran.stdout and "data=[1, {'k': (1, 2)}]" in ran.stdout

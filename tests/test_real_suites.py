@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import pip
 
 from harness.host.limitations import explain
 
@@ -196,25 +197,7 @@ def _sdists(suite: Suite, cache: Path) -> list[Path]:
 def fetch_sdist(suite: Suite, cache: Path) -> Path:
     """The suite's sdist, downloaded once into ``cache`` and checked against its sha256."""
     if not _sdists(suite, cache):
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "-q",
-                "--no-deps",
-                "--no-binary",
-                ":all:",
-                "-d",
-                str(cache),
-                suite.requirement,
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        pip("download", "-q", "--no-deps", "--no-binary", ":all:", "-d", str(cache), suite.requirement)
     found = _sdists(suite, cache)
     assert len(found) == 1, f"{suite.requirement}: expected one sdist in {cache}, found {found}"
     digest = _sha256(found[0])
@@ -235,25 +218,7 @@ def native_deps(suite: Suite, dest: Path) -> dict[str, str]:
     """PYTHONPATH holding the suite's pinned test dependencies for the native run."""
     if not suite.deps:
         return {}
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--only-binary",
-            ":all:",
-            "--target",
-            str(dest),
-            *suite.deps,
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    pip("install", "-q", "--no-deps", "--only-binary", ":all:", "--target", str(dest), *suite.deps)
     return {"PYTHONPATH": str(dest)}
 
 

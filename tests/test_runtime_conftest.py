@@ -4,13 +4,11 @@ changes and terminal summary behave as natively."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-from helpers import copy_project, run_harness, run_native
+from helpers import copy_project, pip, run_harness, run_native
 
 pytestmark = pytest.mark.usefixtures("warm_dists")
 
@@ -19,22 +17,7 @@ pytestmark = pytest.mark.usefixtures("warm_dists")
 def humanize_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """humanize for the *native* run only (on PYTHONPATH); the harness's host never has it."""
     wheels = tmp_path_factory.mktemp("wheels")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "-q",
-            "--no-deps",
-            "--only-binary=:all:",
-            "-d",
-            str(wheels),
-            "humanize",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    pip("download", "-q", "--no-deps", "--only-binary=:all:", "-d", str(wheels), "humanize")
     site = tmp_path_factory.mktemp("site")
     for wheel in wheels.glob("*.whl"):
         zipfile.ZipFile(wheel).extractall(site)

@@ -71,6 +71,9 @@ class Replayer:
         for key in ("longrepr", "location"):
             if isinstance(data.get(key), list):
                 data[key] = tuple(data[key])
+        context = data.get("_subtest.context")
+        if isinstance(context, dict) and isinstance(context.get("kwargs"), dict):
+            context["kwargs"] = protocol.params_in(context["kwargs"])
         self._share(data)
         return self.hook.pytest_report_from_serializable(config=self.config, data=data)
 

@@ -19,6 +19,7 @@ import importlib
 import json
 import sys
 import warnings
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 if TYPE_CHECKING:
@@ -411,6 +412,49 @@ def warning_in(data: WarningData) -> warnings.WarningMessage:
         lineno=data["lineno"],
         line=data.get("line"),
     )
+
+
+class Shown:
+    """A value that exists only in the runtime, standing for itself on the host by its
+    ``repr`` (what pytest prints of subtest parameters): ``repr(Shown(r)) == r``."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Shown) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
+_SHOWN = "__repr__"
+
+
+def params_out(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Subtest parameters as data: each value by its ``repr`` (JSON would turn a tuple into
+    a list and an object into a quoted string, and some values cannot be copied at all)."""
+    out = {}
+    for name, value in params.items():
+        try:
+            text = repr(value)
+        except Exception as exc:  # noqa: BLE001 - a broken __repr__ is the test's business
+            text = f"<{type(value).__name__} instance: repr raised {type(exc).__name__}>"
+        out[name] = {_SHOWN: text}
+    return out
+
+
+def params_in(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``params_out``'s data back to values that print as the originals did."""
+    return {
+        name: Shown(value[_SHOWN]) if isinstance(value, dict) and set(value) == {_SHOWN} else value
+        for name, value in data.items()
+    }
 
 
 # -- documentation -------------------------------------------------------------------

@@ -10,7 +10,8 @@ printing, once.
 from __future__ import annotations
 
 import collections
-from collections.abc import Callable, Generator
+import dataclasses
+from collections.abc import Callable, Generator, Mapping
 from typing import Any, Literal, cast
 
 import pytest
@@ -50,7 +51,11 @@ class EventPlugin:
         TestReport with the same outcome rather than failing the test."""
         assert self.config is not None
         hook = self.config.hook.pytest_report_to_serializable
+        context = getattr(report, "context", None)
         try:
+            if context is not None and isinstance(getattr(context, "kwargs", None), Mapping):
+                # A subtest: its parameters travel by repr (see protocol.params_out).
+                report.context = dataclasses.replace(context, kwargs=protocol.params_out(context.kwargs))
             return cast("dict[str, Any]", hook(config=self.config, report=report))
         except Exception:
             if not isinstance(report, pytest.TestReport):
@@ -67,6 +72,9 @@ class EventPlugin:
                 user_properties=[(str(k), repr(v)) for k, v in report.user_properties],
             )
             return cast("dict[str, Any]", hook(config=self.config, report=plain))
+        finally:
+            if context is not None:
+                report.context = context
 
     # -- configuration ---------------------------------------------------------------
 

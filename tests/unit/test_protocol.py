@@ -3,6 +3,7 @@ docs/protocol.md carries exactly the tables the module generates."""
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,22 @@ EXAMPLES: list[dict[str, Any]] = [
         "boot_ms": 812,
         "boot": "snapshot",
     },
-    {"type": "session_start"},
+    {
+        "type": "described",
+        "options": [
+            {
+                "names": ["--runslow"],
+                "action": "store_true",
+                "nargs": None,
+                "dest": "runslow",
+                "help": "run slow tests",
+                "metavar": None,
+                "default": False,
+            }
+        ],
+        "ini": [{"name": "flavour", "help": "a key", "type": "string"}],
+    },
+    {"type": "session_start", "header": ["conftest says hi"], "plugins": ["hypothesis-6.1.0"]},
     {
         "type": "collectreport",
         "report": {"nodeid": "t.py", "outcome": "passed", "result": None},
@@ -54,12 +70,14 @@ EXAMPLES: list[dict[str, Any]] = [
         "location": None,
     },
     {"type": "coverage", "context": None, "branch": False, "lines": {"/p/m.py": [1, 2]}},
+    {"type": "terminal_summary", "text": "conftest summary: 1 passed\n"},
     {"type": "cache_set", "key": "cache/nodeids", "value": ["t.py::test_a"]},
     {"type": "interrupted", "kind": "exit", "message": "bye", "returncode": 3},
     {"type": "error", "kind": "internal", "message": "INTERNALERROR> boom"},
     {"type": "done", "exitstatus": 0},
 ]
 COMMAND_EXAMPLES: list[dict[str, Any]] = [
+    {"type": "describe", "args": ["-q", "tests"]},
     {"type": "run", "args": ["-q", "tests"]},
     {"type": "schedule", "nodeids": ["t.py::test_a", "t.py::test_b"]},
     {"type": "shutdown"},
@@ -144,3 +162,14 @@ def test_docs_carry_the_generated_tables() -> None:
     assert BEGIN in text and END in text, f"{DOCS} lacks the generated-block markers"
     block = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
     assert block == protocol.markdown().strip(), "regenerate with: python -m harness.inside.protocol"
+
+
+def test_subtest_params_travel_by_repr() -> None:
+    class Odd:
+        def __repr__(self) -> str:
+            return "<odd>"
+
+    params = {"i": 2, "pair": (1, 2), "obj": Odd(), "text": "x", "gen": (n for n in [])}
+    back = protocol.params_in(json.loads(json.dumps(protocol.params_out(params))))
+    assert {k: repr(v) for k, v in back.items()} == {k: repr(v) for k, v in params.items()}
+    assert protocol.params_in({"plain": 1}) == {"plain": 1}  # data from elsewhere passes through
