@@ -46,10 +46,10 @@ class Contender:
 def harness_env() -> tuple[Path, Path, str]:
     """(dist dir, site-packages dir, Python X.Y) exactly as ``harness run`` resolves them."""
     from harness.provision import distribution as dist
-    from harness.provision import wheels
+    from harness.provision.boot import site_for
 
     d = dist.resolve(None, None)
-    return d.path, wheels.site_packages(d.python_xy, []), d.python_xy
+    return d.path, site_for().path, d.python_xy
 
 
 # -- native, bare, harness -------------------------------------------------------------

@@ -28,6 +28,21 @@ function routeOutput(pyodide, host) {
 }
 
 /**
+ * Load the site-packages' compiled code with Pyodide's own dynamic-library loader, the one its
+ * `loadPackage` uses: shared libraries first (`global`), then extension modules. Loading ahead
+ * compiles each module asynchronously (a browser's main thread refuses to compile a large
+ * module synchronously, which a plain `import` would do) and registers it, so the import
+ * finds it loaded. 0.27 takes (path, global, searchDirs); 0.28+ (path) and ignores the rest.
+ * Runs after the memory snapshot is saved or restored: the snapshot holds only the heap,
+ * never side modules, so they are loaded afresh into every runtime.
+ */
+async function loadDynlibs(pyodide, dynlibs) {
+  for (const { path, global } of dynlibs) {
+    await pyodide._api.loadDynlib(path, global, [path.slice(0, path.lastIndexOf("/"))]);
+  }
+}
+
+/**
  * Boot the harness inside an already loaded Pyodide and serve host commands until told
  * to exit. Resolves when the command loop ends; rejects if Python raised.
  */
@@ -51,6 +66,7 @@ export async function boot(pyodide, config, channel, host) {
     if (host.saveSnapshot) host.saveSnapshot(pyodide);
   }
   try {
+    await loadDynlibs(pyodide, config.dynlibs || []);
     runner.serve(JSON.stringify(config), channel.send, channel.recv);
   } finally {
     runner.destroy();

@@ -17,12 +17,14 @@ import sys
 from collections.abc import Sequence
 
 from harness import options
+from harness.commands import matrix
 from harness.errors import HarnessError
 from harness.runtimes import RUNTIMES, runtime_class
 
 USAGE = f"""\
 usage: harness run [options] [--] [pytest args...]
        harness probe [--runtime NAME] [--pyodide V[,V...] | --dist-dir PATH] [--no-patches]
+       harness inspect [--pyodide V[,V...]] [--find-links DIR] [--package-url URL] WHEEL...
        harness merge REPORT.json... [--junitxml PATH] [--report-json PATH] [--store-durations]
        harness doctor
 
@@ -33,7 +35,9 @@ options:
 {chr(10).join(options.usage("run"))}
 
 Exit codes are pytest's (0 passed, 1 failed, 2 interrupted, 3 internal error, 4 usage
-error, 5 no tests collected); 4 also means bad harness input (one line on stderr)."""
+error, 5 no tests collected); 4 also means bad harness input (one line on stderr). With
+--pyodide A,B,C the exit code is the worst of the versions' runs. harness inspect exits 0
+when every wheel fits some version, 1 when one fits none."""
 
 
 def _terminate_as_interrupt(signum: int, frame: object) -> None:
@@ -49,6 +53,8 @@ def run(argv: Sequence[str]) -> int:
     values, pytest_args = options.scan(argv, "run")
     settings = options.Settings.from_values(values)
     runtime_class(settings.runtime)
+    if len(matrix.versions_of(settings.pyodide)) > 1:
+        return matrix.run(values, pytest_args, settings)
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     given = harness.plugin.GivenSettings(settings)
     return int(pytest.main(pytest_args, plugins=[given, harness.plugin]))
@@ -84,13 +90,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             from harness.commands.merge import merge_command
 
             return merge_command(rest)
+        if command == "inspect":
+            from harness.commands.inspect import inspect_command
+
+            return inspect_command(rest)
         if command == "doctor":
             from harness.commands.doctor import doctor
 
             return doctor()
-        raise HarnessError(
-            f"unknown command {command!r}; use 'harness run', 'harness probe', 'harness merge' or 'harness doctor'"
-        )
+        commands = "'harness run', 'harness probe', 'harness inspect', 'harness merge' or 'harness doctor'"
+        raise HarnessError(f"unknown command {command!r}; use {commands}")
     except HarnessError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return exc.exit_code

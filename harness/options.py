@@ -15,6 +15,7 @@ Adding an option is one row here plus one ``Settings`` field and its conversion.
 
 from __future__ import annotations
 
+import glob
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ class Option:
 
 RUN = frozenset({"run"})
 RUN_AND_PROBE = frozenset({"run", "probe"})
+RUN_AND_INSPECT = frozenset({"run", "inspect"})
+RUN_PROBE_INSPECT = frozenset({"run", "probe", "inspect"})
 
 OPTIONS: tuple[Option, ...] = (
     Option(
@@ -66,18 +69,50 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "pyodide",
         ("--pyodide",),
-        f"Pyodide version from npm (default {DEFAULT_VERSION}; harness probe: a comma-separated list)",
+        f"Pyodide version from npm (default {DEFAULT_VERSION}); a comma-separated list runs the suite once "
+        "per version (a matrix; harness probe: the versions to probe)",
         metavar="VERSION",
-        commands=RUN_AND_PROBE,
+        commands=RUN_PROBE_INSPECT,
     ),
     Option(
         "dist_dir",
         ("--dist-dir",),
-        "an unpacked Pyodide distribution instead of the npm package",
+        "an unpacked Pyodide distribution instead of the npm package (with its packages' files "
+        "beside the lock: a full distribution)",
         metavar="PATH",
-        commands=RUN_AND_PROBE,
+        commands=RUN_PROBE_INSPECT,
     ),
-    Option("with", ("--with",), "extra requirement installed in the runtime", metavar="REQ", repeat=True),
+    Option(
+        "with",
+        ("--with",),
+        "requirement installed in the runtime: local wheels, then Pyodide's own packages, then PyPI "
+        "(a path to a .whl installs that file)",
+        metavar="REQ",
+        repeat=True,
+    ),
+    Option(
+        "wheel",
+        ("--wheel",),
+        "wheel under test (a path or quoted glob): installed, imported before the tests, shown in the header",
+        metavar="PATH",
+        repeat=True,
+    ),
+    Option(
+        "find_links",
+        ("--find-links",),
+        "directory of wheels preferred over Pyodide's packages and PyPI",
+        metavar="DIR",
+        repeat=True,
+        commands=RUN_AND_INSPECT,
+    ),
+    Option(
+        "package_url",
+        ("--package-url",),
+        "where Pyodide's own packages are fetched ({version} is replaced; env HARNESS_PACKAGE_URL; "
+        "default Pyodide's CDN)",
+        metavar="URL",
+        commands=RUN_AND_INSPECT,
+    ),
     Option(
         "requirements",
         ("--requirements",),
@@ -205,6 +240,21 @@ def _value(option: Option, flag: str, inline: str | None, argv: Sequence[str], i
     raise HarnessError(f"{flag} needs a value ({option.metavar})")
 
 
+def to_argv(values: Mapping[str, Any]) -> list[str]:
+    """``scan``'s values back as harness options (for a child ``harness run``)."""
+    argv: list[str] = []
+    for option in OPTIONS:
+        given: Any = values.get(option.name)
+        for value in (given or []) if option.repeat else [given]:
+            if value is None or value is False:
+                continue
+            if option.arity == "none" or value is True:
+                argv.append(option.flags[-1])
+            else:
+                argv.append(f"{option.flags[-1]}={value}")
+    return argv
+
+
 def add_pytest_options(group: Any) -> None:
     """The table as pytest options (``--harness-<name>``) in ``group``; values stay strings
     and are checked by ``Settings.from_values`` exactly as on the command line."""
@@ -286,6 +336,22 @@ def _paths(values: Iterable[str]) -> tuple[Path, ...]:
     return tuple(Path(v) for v in values)
 
 
+def _wheels(patterns: Iterable[str]) -> tuple[Path, ...]:
+    """``--wheel`` values: paths or globs (quoted, so that one option takes a whole dist/)."""
+    found: list[Path] = []
+    for pattern in patterns:
+        if glob.has_magic(pattern):
+            matches = sorted(glob.glob(os.path.expanduser(pattern)))
+            if not matches:
+                raise HarnessError(f"--wheel {pattern}: no file matches")
+            found += [Path(m).absolute() for m in matches]
+        elif not Path(pattern).expanduser().is_file():
+            raise HarnessError(f"--wheel {pattern}: no such file")
+        else:
+            found.append(Path(pattern).expanduser().absolute())
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class Settings:
     """The harness options of one invocation, converted and checked."""
@@ -294,6 +360,9 @@ class Settings:
     pyodide: str | None = None
     dist_dir: Path | None = None
     with_packages: tuple[str, ...] = ()
+    wheels: tuple[Path, ...] = ()  # --wheel, globs expanded
+    find_links: tuple[Path, ...] = ()
+    package_url: str | None = None
     requirements: tuple[Path, ...] = ()
     patches: bool = True
     timeout: float | None = None  # None (or 0 given): no limit
@@ -317,6 +386,9 @@ class Settings:
             pyodide=values.get("pyodide"),
             dist_dir=Path(dist_dir) if dist_dir else None,
             with_packages=tuple(values.get("with", ())),
+            wheels=_wheels(values.get("wheel", ())),
+            find_links=_paths(values.get("find_links", ())),
+            package_url=values.get("package_url") or None,
             requirements=_paths(values.get("requirements", ())),
             patches=not values.get("no_patches", False),
             timeout=(_number("--timeout", timeout) or None) if timeout not in (None, "") else None,

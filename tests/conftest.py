@@ -51,9 +51,7 @@ def tmp_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def warm_dists() -> None:
     """Fetch every distribution the suite uses once, before timing-sensitive tests run."""
-    from harness.provision import distribution as dist
-    from harness.provision import wheels
+    from harness.provision.boot import site_for
 
     for version in PYODIDE_VERSIONS:
-        d = dist.resolve(version, None)
-        wheels.site_packages(d.python_xy, [])
+        site_for(version)

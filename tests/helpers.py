@@ -89,6 +89,63 @@ def pip(*args: str, timeout: float = 300) -> None:
     subprocess.run([sys.executable, "-m", "pip", *args], check=True, capture_output=True, text=True, timeout=timeout)
 
 
+def make_wheel(
+    directory: Path,
+    name: str,
+    version: str = "1.0",
+    tag: str = "py3-none-any",
+    files: dict[str, bytes] | None = None,
+    requires: tuple[str, ...] = (),
+    record: bool = True,
+) -> Path:
+    """A real, installable wheel built here (METADATA, WHEEL and a RECORD with true hashes)."""
+    import base64
+    import hashlib
+    import zipfile
+
+    dist_name = name.replace("-", "_")
+    dist_info = f"{dist_name}-{version}.dist-info"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    metadata += "".join(f"Requires-Dist: {r}\n" for r in requires)
+    content = dict(files or {f"{dist_name}/__init__.py": b"VALUE = 'wheel'\n"})
+    content[f"{dist_info}/METADATA"] = metadata.encode()
+    content[f"{dist_info}/WHEEL"] = f"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: {tag}\n".encode()
+    lines = []
+    for path, data in content.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        lines.append(f"{path},sha256={digest},{len(data)}")
+    lines.append(f"{dist_info}/RECORD,,")
+    if record:
+        content[f"{dist_info}/RECORD"] = ("\n".join(lines) + "\n").encode()
+    wheel = directory / f"{dist_name}-{version}-{tag}.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for path, data in content.items():
+            zf.writestr(path, data)
+    return wheel
+
+
+def wasm_side_module(needed: list[str]) -> bytes:
+    """The head of an Emscripten side module: the wasm header and a ``dylink.0`` section whose
+    NEEDED subsection names ``needed`` (the format of DynamicLinking.md, written out here)."""
+
+    def uleb(value: int) -> bytes:
+        out = bytearray()
+        while True:
+            byte, value = value & 0x7F, value >> 7
+            out.append(byte | (0x80 if value else 0))
+            if not value:
+                return bytes(out)
+
+    def string(text: str) -> bytes:
+        return uleb(len(text)) + text.encode()
+
+    mem_info = uleb(0) * 4
+    needed_body = uleb(len(needed)) + b"".join(string(n) for n in needed)
+    body = string("dylink.0") + b"\x01" + uleb(len(mem_info)) + mem_info + b"\x02" + uleb(len(needed_body))
+    body += needed_body
+    return b"\0asm\x01\0\0\0" + b"\x00" + uleb(len(body)) + body
+
+
 def run_pytest_in_process(project: Path, args: list[str], plugins: list[object]) -> int:
     """Native pytest on ``project`` in this process (host plugins under test as ``plugins``).
 

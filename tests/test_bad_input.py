@@ -26,7 +26,7 @@ def error_lines(proc: subprocess.CompletedProcess[str]) -> list[str]:
         (["run", "--pyodide", "0.27"], "invalid Pyodide version '0.27'"),
         (["run", "--dist-dir", "/nonexistent/dist"], "/nonexistent/dist"),
         (["run", "--runtime", "webkit"], "unknown runtime 'webkit'"),
-        (["run", "--with", "numpy"], "no pure-Python wheel of numpy"),
+        (["run", "--with", "numpy"], "cannot fetch numpy 2.4.6 from Pyodide 314.0.7"),
         (["run", "--with", "this-package-does-not-exist-harness"], "this-package-does-not-exist-harness"),
         (["run", "--pyodide"], "--pyodide needs a value"),
         (["run", "--with", "not a requirement!"], "invalid requirement 'not a requirement!'"),

@@ -25,13 +25,14 @@ BOOT = re.compile(r"ready in [\d.]+ s \((snapshot|cold) boot\)")
 def seeded_cache(tmp_path: Path, version: str) -> Path:
     """A fresh cache holding a copy of the real cache's ``version`` and its site-packages."""
     from harness.provision import distribution as dist
-    from harness.provision import wheels
+    from harness.provision.boot import site_for
 
     real = dist.resolve(version, None)
-    site = wheels.site_packages(real.python_xy, [])
+    site = site_for(version).path
     cache = tmp_path / "cache"
     shutil.copytree(real.path, cache / "pyodide" / version, symlinks=True)
     shutil.copytree(site, cache / "site-packages" / site.name, symlinks=True)
+    shutil.copytree(site.parent.parent / "resolutions", cache / "resolutions")
     return cache
 
 

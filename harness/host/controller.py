@@ -30,11 +30,19 @@ from harness.host.replay import Replayer
 from harness.host.scheduler import LoadScheduler
 from harness.inside import protocol, pytest_compat
 from harness.options import Settings, strip_plugin_args
-from harness.provision.boot import boot_config
+from harness.provision import shadow
+from harness.provision.boot import boot_config, request_for
 from harness.runtimes.base import BOOT_TIMEOUT, BootConfig, boot_failure, fatal_headline, strip_js_stack
 
 # Where the hints of failures that are WebAssembly limitations are kept between runs.
 LIMITATIONS_KEY = "harness/limitations"
+
+
+def _wheel_line(imported: protocol.WheelImport) -> str:
+    """The header line that says where a --wheel's module was imported from inside."""
+    if imported["error"]:
+        return f"harness: --wheel {imported['wheel']}: cannot import {imported['module']}: {imported['error']}"
+    return f"harness: --wheel {imported['wheel']}: {imported['module']} from {imported['file']}"
 
 
 def session_boot_config(config: pytest.Config, settings: Settings) -> BootConfig:
@@ -82,6 +90,7 @@ class Controller:
         self.scheduler: LoadScheduler | None = None
         self.collected: frozenset[str] = frozenset()  # the primary's collection (before --shard)
         self.ending = Ending()
+        self.tree_packages: list[protocol.TreePackage] = []
         self.args = [
             a
             for a in strip_plugin_args(config.invocation_params.args)
@@ -167,6 +176,7 @@ class Controller:
             f"harness: runtime plugins: {plugins}",
             f"harness: {r['patch_summary']}",
             *(f"harness: {note}" for note in r["notes"]),
+            *(_wheel_line(w) for w in r["wheels"]),
             *(start["header"] if start else []),
         ]
 
@@ -230,6 +240,7 @@ class Controller:
 
     def _on_done(self, slot: Slot, event: protocol.Done) -> None:
         slot.finished = True
+        self.tree_packages += event["tree_packages"]
 
     def _on_eof(self, slot: Slot, event: Eof) -> None:
         self._lost(slot)
@@ -453,11 +464,16 @@ class Controller:
         raise pytest.exit.Exception(f"{error['kind']} error inside the runtime", returncode=3)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        """What the runtime's own plugins and conftests wrote here; then how many failures are
-        WebAssembly limitations rather than the project's bugs."""
+        """What the runtime's own plugins and conftests wrote here; whether the tree was tested
+        instead of a wheel; then how many failures are WebAssembly limitations rather than the
+        project's bugs."""
         for text in self.summaries:
             for line in text.rstrip("\n").split("\n"):
                 terminalreporter.write_line(line)
+        if self.tree_packages:
+            request = request_for(self.settings, self.boot.dist)
+            for line in shadow.warnings(self.tree_packages, request):
+                terminalreporter.write_line(f"harness: warning: {line}", yellow=True)
         hints = self.replayer.limitation_hints if self.replayer else {}
         if not hints:
             return

@@ -35,6 +35,25 @@ Location = list[Any]  # [path, lineno or None, domain]: pytest's location tuple 
 # -- runtime → host (events) ---------------------------------------------------------
 
 
+class WheelImport(TypedDict):
+    """A top-level module of a ``--wheel``, imported before the session (so the source tree
+    cannot shadow it): where it came from, or why it could not be imported."""
+
+    wheel: str  # file name
+    module: str
+    file: str  # the module's __file__ inside the runtime ("" if the import failed)
+    error: str  # "" when imported
+
+
+class TreePackage(TypedDict):
+    """A package the session imported from the project's tree that lacks compiled modules
+    its sources declare (``X.pyx``/``X.c`` without an ``X.*.so`` beside it)."""
+
+    name: str
+    path: str  # its directory
+    missing: list[str]  # module names of the missing extensions
+
+
 class Ready(TypedDict):
     """Boot finished; the runtime waits for ``run``."""
 
@@ -48,6 +67,7 @@ class Ready(TypedDict):
     notes: list[str]  # further header lines
     boot_ms: int  # from process/page start to ready
     boot: str  # "cold" or "snapshot"
+    wheels: list[WheelImport]  # one per top-level module of each --wheel
 
 
 class OptionSpec(TypedDict):
@@ -218,6 +238,7 @@ class Done(TypedDict):
 
     type: Literal["done"]
     exitstatus: int
+    tree_packages: list[TreePackage]  # for the "tested the tree, not a wheel" warning
 
 
 Event = (

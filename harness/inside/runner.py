@@ -223,6 +223,55 @@ def restored() -> None:
         sys.modules["random"].seed()
 
 
+def import_wheels(wheel_imports: list[dict[str, Any]]) -> list[protocol.WheelImport]:
+    """Import each ``--wheel``'s top-level modules now, from site-packages.
+
+    This is what makes the suite test the wheel and not the source tree beside it: a module
+    in ``sys.modules`` is what every later ``import`` returns, whatever pytest then puts in
+    front of ``sys.path`` (rootdir, a conftest's directory, ``pythonpath``). Its submodules
+    are found through the package's ``__path__``, which points into site-packages too.
+    """
+    import importlib
+
+    imported = []
+    for entry in wheel_imports:
+        for module in entry["modules"]:
+            try:
+                file = str(getattr(importlib.import_module(module), "__file__", None) or "")
+                error = ""
+            except Exception as exc:  # noqa: BLE001 - reported in the header, the tests then fail on it
+                file, error = "", f"{type(exc).__name__}: {exc}"
+            imported.append(protocol.WheelImport(wheel=entry["wheel"], module=module, file=file, error=error))
+    return imported
+
+
+_EXTENSION_SOURCES = (".pyx", ".c", ".cpp", ".cc")
+
+
+def tree_packages(roots: list[str]) -> list[protocol.TreePackage]:
+    """Top-level packages imported from under ``roots`` (the project) whose directory has
+    extension sources (``X.pyx``, ``X.c``) but no compiled ``X.*.so`` beside them: the run
+    exercised a pure-Python fallback, not the compiled code a wheel would have."""
+    found = []
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__path__", None)
+        if "." in name or not path:
+            continue
+        directory = os.path.realpath(list(path)[0])
+        if not any(directory.startswith(os.path.realpath(root) + os.sep) for root in roots):
+            continue
+        try:
+            files = os.listdir(directory)
+        except OSError:
+            continue
+        built = {f.split(".", 1)[0] for f in files if ".so" in f}
+        missing = sorted({f.rsplit(".", 1)[0] for f in files if f.endswith(_EXTENSION_SOURCES)} - built)
+        missing = [m for m in missing if f"{m}.py" not in files]
+        if missing:
+            found.append(protocol.TreePackage(name=name, path=directory, missing=missing))
+    return found
+
+
 def _uptime_ms() -> float:
     """Milliseconds since the runtime process/page started (JS ``performance.now()``)."""
     from js import performance
@@ -237,6 +286,8 @@ def serve(boot_json: str, send: Send, recv: Recv) -> None:
     patches, patch_summary = apply_patches(boot)
 
     import pytest
+
+    wheels = import_wheels(boot.get("wheel_imports", []))
 
     # Everything of ours is imported: keep our directory off the project's import path.
     if boot["runtime_root"] in sys.path:
@@ -255,6 +306,7 @@ def serve(boot_json: str, send: Send, recv: Recv) -> None:
                 notes=list(boot.get("boot_notes", [])),
                 boot_ms=round(_uptime_ms()),
                 boot=boot.get("boot_kind", "cold"),
+                wheels=wheels,
             )
         )
     )
@@ -280,7 +332,8 @@ def serve(boot_json: str, send: Send, recv: Recv) -> None:
             prepared = None
             send(protocol.encode(protocol.Error(type="error", kind="usage", message=str(exc))))
             status = 4
-        send(protocol.encode(protocol.Done(type="done", exitstatus=status)))
+        tree = tree_packages([boot["cwd"]]) if status != 4 else []
+        send(protocol.encode(protocol.Done(type="done", exitstatus=status, tree_packages=tree)))
 
 
 def _prepare(boot: dict[str, Any], args: list[str], send: Send, recv: Recv) -> Session:

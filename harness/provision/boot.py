@@ -18,20 +18,20 @@ from pytest import __version__ as pytest_version
 from harness.errors import HarnessError
 from harness.options import Settings
 from harness.provision import distribution as dist
-from harness.provision import invocation, wheels
+from harness.provision import invocation, resolve, wheels
+from harness.provision import lock as lockfile
 from harness.runtimes.base import RUNTIME_ROOT, BootConfig
 
 
-def runtime_requirements(with_packages: Sequence[str], coverage: bool = False) -> list[str]:
-    """The user's requirements, plus the host's own pytest (and, with ``--cov``, coverage)
-    version unless they pin it themselves.
+def base_requirements(named: Sequence[str], coverage: bool = False) -> list[str]:
+    """The host's own pytest (and, with ``--cov``, coverage) version, unless the user names it.
 
     The same pytest on both sides keeps node ids (parametrize id rules change between
     releases) and the serialized report format identical to what the host expects; the
     same coverage.py measures exactly what the host's reports assume.
     """
     names = set()
-    for requirement in with_packages:
+    for requirement in named:
         try:
             names.add(canonicalize_name(Requirement(requirement).name))
         except InvalidRequirement:
@@ -41,7 +41,39 @@ def runtime_requirements(with_packages: Sequence[str], coverage: bool = False) -
         from coverage import __version__ as coverage_version
 
         pins["coverage"] = coverage_version
-    return [f"{name}=={version}" for name, version in pins.items() if name not in names] + list(with_packages)
+    return [f"{name}=={version}" for name, version in pins.items() if name not in names]
+
+
+def request_for(settings: Settings, distribution: dist.Distribution) -> resolve.Request:
+    """What to resolve for ``distribution``: the user's requirements and files, the lock, the tags."""
+    for requirement in settings.with_packages:
+        if requirement.strip().startswith("-"):
+            raise HarnessError(f"requirement {requirement!r} looks like a pip option; put it in a requirements file")
+    paths = [Path(w).expanduser() for w in settings.with_packages if resolve.is_path(w)]
+    for path in paths:
+        if not path.is_file():
+            raise HarnessError(f"--with {path}: no such file")
+    requirements = tuple(w for w in settings.with_packages if not resolve.is_path(w))
+    return resolve.Request(
+        tags=distribution.tags,
+        python_full=distribution.python,
+        label=f"Pyodide {distribution.version}",
+        requirements=requirements,
+        base=tuple(base_requirements(requirements, coverage=settings.coverage is not None)),
+        wheels=(*settings.wheels, *(p.absolute() for p in paths)),
+        find_links=settings.find_links,
+        requirement_files=settings.requirements,
+        lock=lockfile.read(distribution.path / "pyodide-lock.json"),
+        package_url=lockfile.base_url(distribution.version, settings.package_url),
+        dist_dir=distribution.path if settings.dist_dir else None,
+    )
+
+
+def site_for(version: str | None = None, **settings: object) -> wheels.Site:
+    """The site-packages ``harness run --pyodide version`` with these settings would use
+    (tests and benchmarks; ``settings`` are ``Settings`` fields)."""
+    chosen = Settings(pyodide=version, **settings)  # type: ignore[arg-type]
+    return wheels.site_packages(request_for(chosen, dist.resolve(version, chosen.dist_dir)))
 
 
 def scratch_dir() -> Path:
@@ -58,22 +90,21 @@ def boot_config(settings: Settings, cwd: Path, paths: Sequence[Path], args: Sequ
     """
     distribution = dist.resolve(settings.pyodide, settings.dist_dir)
     cov = settings.coverage
-    site = wheels.site_packages(
-        distribution.python_xy,
-        runtime_requirements(settings.with_packages, coverage=cov is not None),
-        list(settings.requirements),
-    )
+    site = wheels.site_packages(request_for(settings, distribution))
     scratch = scratch_dir()
     config_files = [cov.config_file.resolve()] if cov and cov.config_file else []
-    mounts = invocation.mount_points([cwd, *paths, site, *invocation.path_args(args, cwd), *config_files])
+    mounts = invocation.mount_points([cwd, *paths, site.path, *invocation.path_args(args, cwd), *config_files])
     extra = {}
     if cov is not None:
         # Never measure the harness's own runtime code or the runtime's site-packages.
-        extra["coverage"] = cov.runtime_options(cwd, omit=[f"{RUNTIME_ROOT}/*", f"{site}/*"])
+        extra["coverage"] = cov.runtime_options(cwd, omit=[f"{RUNTIME_ROOT}/*", f"{site.path}/*"])
     env, unset = invocation.runtime_env(dict(os.environ))
     return BootConfig(
         dist=distribution,
-        site_packages=site,
+        site_packages=site.path,
+        dynlibs=tuple(site.dynlibs),
+        wheel_imports=tuple(site.wheel_imports()),
+        lib_files=tuple(site.lib_files),
         cwd=cwd,
         mounts=(*mounts, scratch),
         probe_dirs=(scratch,),

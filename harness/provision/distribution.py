@@ -22,6 +22,7 @@ from packaging.version import InvalidVersion, Version
 from harness.errors import HarnessError
 from harness.provision import progress
 from harness.provision.store import TMP_PREFIX, atomic_dir, cache_root, remove_dir
+from harness.provision.tags import RuntimeTags, pyemscripten_version, runtime_tags
 
 DEFAULT_VERSION = "314.0.7"
 
@@ -46,6 +47,13 @@ class Distribution:
     abi_version: str | None
     platform: str
     arch: str
+    # PEP 783 platform version the runtime's sysconfig declares (Pyodide 0.29+), else None
+    pyemscripten: str | None = None
+
+    @property
+    def tags(self) -> RuntimeTags:
+        """The wheel tags this runtime accepts (``harness.provision.tags``)."""
+        return runtime_tags(self.python_xy, self.abi_version, self.platform, self.arch, self.pyemscripten)
 
 
 def resolve(version: str | None, dist_dir: Path | None) -> Distribution:
@@ -100,6 +108,7 @@ def verify(path: Path) -> Distribution:
         abi_version=info.get("abi_version"),
         platform=info["platform"],
         arch=info.get("arch", "wasm32"),
+        pyemscripten=pyemscripten_version(present["python_stdlib.zip"]),
     )
 
 
@@ -109,10 +118,10 @@ def cached_versions() -> list[str]:
     if not root.is_dir():
         return []
     names = [p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
-    return sorted(names, key=_version_key)
+    return sorted(names, key=version_key)
 
 
-def _version_key(name: str) -> tuple[Version, str]:
+def version_key(name: str) -> tuple[Version, str]:
     try:
         return Version(name), name
     except InvalidVersion:

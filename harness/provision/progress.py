@@ -105,18 +105,36 @@ def parse_size(number: str, unit: str) -> int:
     return int(float(number) * _UNITS.get(unit, 1))
 
 
+class Downloads:
+    """What ``downloads`` yields: call it as each file starts downloading; ``discard()`` when
+    the attempt was thrown away (a resolution round that is retried)."""
+
+    def __init__(self, advance: Advance | None = None) -> None:
+        self.fetched: list[str] = []
+        self.discarded = False
+        self._advance = advance
+
+    def __call__(self, name: str, size: int) -> None:
+        self.fetched.append(f"harness: downloaded {name} ({human_size(size)})")
+        if self._advance is not None:
+            self._advance(size)
+
+    def discard(self) -> None:
+        self.discarded = True
+
+
 @contextmanager
-def downloads(what: str, stream: IO[str] | None = None) -> Iterator[Callable[[str, int], None]]:
-    """Files another tool (pip) downloads for ``what``: yields ``announce(name, size)``,
-    called as each download starts. On a terminal, a bar counting the bytes announced so
-    far; elsewhere a plain line per file, written once the body succeeded (a failed
-    resolution ends in one error line, not in a list of what it fetched on the way)."""
+def downloads(what: str, stream: IO[str] | None = None) -> Iterator[Downloads]:
+    """Files another tool (pip) downloads for ``what``. On a terminal, a bar counting the
+    bytes announced so far; elsewhere a plain line per file, written once the body
+    succeeded (a failed resolution ends in one error line, not in a list of what it
+    fetched on the way)."""
     stream = stream or sys.stderr
     if not interactive(stream):
-        fetched: list[str] = []
-        yield lambda name, size: fetched.append(f"harness: downloaded {name} ({human_size(size)})")
-        if fetched:
-            print("\n".join(fetched), file=stream, flush=True)
+        announced = Downloads()
+        yield announced
+        if announced.fetched and not announced.discarded:
+            print("\n".join(announced.fetched), file=stream, flush=True)
         return
     with task("fetching", "fetched", what, stream=stream) as advance:
-        yield lambda name, size: advance(size)
+        yield Downloads(advance)

@@ -9,6 +9,7 @@ one filesystem. A reader therefore sees either no entry or a complete one.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -76,3 +77,48 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def file_sha256(path: Path) -> str:
+    """The hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def content_path(sha256: str, name: str) -> Path:
+    """Where the content store keeps the file ``name`` whose sha256 is ``sha256``.
+
+    The store is addressed by content: a user's local wheel and a download of the same file
+    name with other bytes live side by side and never replace each other, and nothing in it
+    is ever handed to pip as a place to find packages.
+    """
+    return cache_root() / "files" / sha256 / name
+
+
+def store_file(source: Path, name: str | None = None) -> tuple[Path, str]:
+    """Copy ``source`` into the content store (once); return (stored path, sha256)."""
+    sha256 = file_sha256(source)
+    target = content_path(sha256, name or source.name)
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=target.parent)
+        os.close(fd)
+        try:
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return target, sha256
+
+
+def store_bytes(data: bytes, sha256: str, name: str) -> Path:
+    """Put verified ``data`` (its sha256 already checked) into the content store."""
+    target = content_path(sha256, name)
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(target, data)
+    return target

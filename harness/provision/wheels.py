@@ -1,205 +1,201 @@
-"""Pure-Python wheels for the runtime, resolved by pip and unpacked into a site-packages dir.
+"""The runtime's site-packages: resolved once (``harness.provision.resolve``), unpacked, cached.
 
-Pyodide cannot build or load native extensions from PyPI, so only ``none-any`` wheels are
-accepted. pip resolves for the runtime's Python version, not the host's. The unpacked result
-is cached under a key of the inputs, so a second run with the same inputs starts no pip and
-needs no network. Unpinned requirements are therefore resolved once and then kept: change the
-requirements (or pin them) to get newer releases.
+Two cache levels make a second run start no pip and touch no network:
+
+- ``resolutions/<inputs key>.json``: the files a resolution chose, keyed by everything that
+  decides it (runtime tags, requirements, the bytes of local wheels and requirement files, the
+  listing of ``--find-links`` directories, the lock). Unpinned requirements are therefore
+  resolved once and then kept: change the requirements (or pin them) to get newer releases.
+- ``site-packages/<content key>/``: those files unpacked, keyed by their content (name and
+  sha256 of every file), so two resolutions that chose the same files share one directory.
+
+The directory is the runtime's site-packages (mounted in Node, copied into a browser's memory).
+Its manifest lists the dynamic libraries the runtime must load before anything imports them
+(``browsers/boot.mjs`` hands them to Pyodide's own loader) and, per ``--wheel``, the top-level
+modules to import first (see ``harness.inside.runner``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
-import tempfile
 import zipfile
-from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from typing import Any
 
 from harness.errors import HarnessError
-from harness.provision import progress
-from harness.provision.store import TMP_PREFIX, atomic_dir, atomic_write_bytes, cache_root, remove_dir
-
-BASE_REQUIREMENTS = ["pytest"]
+from harness.provision import progress, wheelfile
+from harness.provision.resolve import Chosen, Request, Resolver
+from harness.provision.store import atomic_dir, atomic_write_bytes, cache_root, file_sha256, remove_dir
 
 MANIFEST = ".harness-manifest.json"
-_KEY_FORMAT = 1  # bump when the layout of an unpacked site-packages changes
-
-# pip evaluates environment markers against the host interpreter even with --python-version
-# (pypa/pip#11010), which would drop e.g. `dep; python_version >= "3.12"` on a 3.11 host, or keep
-# `dep; sys_platform != "emscripten"`. This bootstrap makes pip see the runtime's environment.
-_PIP_BOOTSTRAP = """\
-import runpy, sys
-from pip._vendor.packaging import markers
-env = markers.default_environment()
-env.update(python_version=sys.argv[1], python_full_version=sys.argv[1] + ".0",
-           sys_platform="emscripten", platform_system="Emscripten", platform_machine="wasm32")
-markers.default_environment = lambda: dict(env)
-sys.argv = ["pip", *sys.argv[2:]]
-runpy.run_module("pip", run_name="__main__", alter_sys=True)
-"""
-
-_DOWNLOADING = re.compile(r"\s*Downloading (\S+) \(([\d.]+) ([kKMG]?B)\)")
-_NOT_FOUND = re.compile(r"No matching distribution found for (\S+)")
-_FROM_VERSIONS = re.compile(r"\(from versions: ([^)]*)\)")
-_NETWORK_HINTS = (
-    "NewConnectionError",
-    "connection broken by",
-    "Could not fetch URL",
-    "ConnectTimeout",
-)
+LIB_DIR = ".harness-lib"  # shared libraries from the lock, copied to /usr/lib in the runtime
+RUNTIME_LIB = "/usr/lib"  # Pyodide's DSO_DIR: on its LD_LIBRARY_PATH in every version
+_KEY_FORMAT = 2  # bump when the layout of an unpacked site-packages or a record changes
 
 
-def site_packages(python_xy: str, requirements: Sequence[str], requirements_files: Iterable[Path] = ()) -> Path:
-    """An absolute site-packages dir holding ``BASE_REQUIREMENTS + requirements`` for Python X.Y.
+@dataclass(frozen=True)
+class Site:
+    """A ready site-packages directory and what its manifest says."""
 
-    A user pin such as ``pytest==8.3.5`` wins over the unpinned base ``pytest``: pip merges
-    both specifiers. ``requirements_files`` are passed to pip as ``-r FILE``.
-    """
-    if not re.fullmatch(r"\d+\.\d+", python_xy):
-        raise HarnessError(f"invalid Python version {python_xy!r}: expected X.Y like 3.14")
-    reqs = [*BASE_REQUIREMENTS, *requirements]
-    for req in reqs:
-        if req.strip().startswith("-"):
-            raise HarnessError(f"requirement {req!r} looks like a pip option; put it in a requirements file")
-    files = [Path(f).absolute() for f in requirements_files]
-    final = cache_root() / "site-packages" / _key(python_xy, reqs, files)
-    if (final / MANIFEST).is_file():
-        return final
-    try:
-        if final.exists() and not (final / MANIFEST).is_file():
-            remove_dir(final)  # damaged by hand (entries land atomically): build it anew
-        wheels = _download(python_xy, reqs, files)
-        total = sum(w.stat().st_size for w in wheels)
-        unpacking = progress.task("unpacking", "unpacked", f"{len(wheels)} wheels", total)
-        with atomic_dir(final) as tmp, unpacking as advance:
-            for wheel in wheels:
-                _unpack(wheel, tmp)
-                advance(wheel.stat().st_size)
-            manifest = {
-                "python": python_xy,
-                "requirements": reqs,
-                "wheels": [w.name for w in wheels],
-            }
-            atomic_write_bytes(tmp / MANIFEST, json.dumps(manifest, indent=1).encode())
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise HarnessError(f"cannot prepare wheels in {final.parent}: {exc}") from None
-    return final
+    path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def dynlibs(self) -> list[dict[str, Any]]:
+        """``{"path", "global"}`` in load order: shared libraries first, then extension modules."""
+        return list(self.manifest.get("dynlibs", []))
+
+    @property
+    def lib_files(self) -> list[tuple[str, str]]:
+        """(path in the runtime, host path) of the shared libraries to copy to /usr/lib."""
+        lib = self.path / LIB_DIR
+        return [
+            (f"{RUNTIME_LIB}/{p.relative_to(lib).as_posix()}", str(p)) for p in sorted(lib.rglob("*")) if p.is_file()
+        ]
+
+    def wheel_imports(self) -> list[dict[str, Any]]:
+        """Per wheel the user handed over: its file name and top-level modules."""
+        return [
+            {"wheel": w["file"], "modules": w["top_level"]} for w in self.manifest["wheels"] if w["source"] == "wheel"
+        ]
 
 
-def _key(python_xy: str, reqs: list[str], files: list[Path]) -> str:
-    """Hash of everything that decides the result (a nested ``-r`` inside a file is not read)."""
-    h = hashlib.sha256(json.dumps([_KEY_FORMAT, python_xy, sorted(reqs)]).encode())
-    for f in files:
-        try:
-            h.update(b"\0" + f.read_bytes())
-        except OSError as exc:
-            raise HarnessError(f"cannot read requirements file {f}: {exc.strerror or exc}") from None
+def site_packages(request: Request) -> Site:
+    """The site-packages for ``request``, built once and then reused offline."""
+    record = cache_root() / "resolutions" / f"{_inputs_key(request)}.json"
+    chosen = _read_record(record)
+    if chosen is None:
+        chosen = Resolver(request).run()
+        record.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(record, json.dumps([_record_entry(c) for c in chosen], indent=1).encode())
+    return _build(request, chosen)
+
+
+def _inputs_key(request: Request) -> str:
+    """Hash of everything that decides the resolution (a nested ``-r`` inside a file is not read)."""
+    parts: list[Any] = [
+        _KEY_FORMAT,
+        request.python_full,
+        list(request.tags.platforms),
+        sorted(request.requirements),
+        sorted(request.base),
+        request.lock.sha256 if request.lock else None,
+    ]
+    h = hashlib.sha256(json.dumps(parts).encode())
+    for path in request.wheels:
+        h.update(b"\0wheel\0" + _read_or_fail(path, file_sha256, "wheel").encode())
+    for directory in request.find_links:
+        listing = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in directory.glob("*.whl"))
+        h.update(b"\0links\0" + json.dumps([str(directory.absolute()), listing]).encode())
+    for path in request.requirement_files:
+        h.update(b"\0req\0" + _read_or_fail(path, lambda p: p.read_bytes().hex(), "requirements file").encode())
     return h.hexdigest()[:24]
 
 
-def _download(python_xy: str, reqs: list[str], files: list[Path]) -> list[Path]:
-    """Resolve with pip into the shared wheel cache; return the wheels of this resolution."""
-    wheel_cache = cache_root() / "wheels"
-    wheel_cache.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=TMP_PREFIX + "pip-", dir=wheel_cache) as work:
-        cmd = [
-            sys.executable, "-c", _PIP_BOOTSTRAP, python_xy,
-            "download", "--only-binary=:all:", "--platform", "any", "--abi", "none",
-            "--implementation", "cp", "--python-version", python_xy,
-            "--find-links", str(wheel_cache), "-d", work,
-            "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
-            *reqs, *(arg for f in files for arg in ("-r", str(f))),
-        ]  # fmt: skip
-        _run_pip(cmd, python_xy)
-        downloaded = sorted(Path(work).iterdir())
-        for path in downloaded:
-            _check_pure(path, python_xy)
-        # Same file name means same content on an index, so a concurrent replace is harmless.
-        for path in downloaded:
-            os.replace(path, wheel_cache / path.name)
-    return [wheel_cache / path.name for path in downloaded]
-
-
-def _run_pip(cmd: list[str], python_xy: str) -> None:
-    """Run pip, reporting each wheel it downloads as its line arrives; a failure raises
-    HarnessError (inside the progress report, which then shows nothing more).
-
-    pip's own bar is off (it would draw into a pipe); its "Downloading NAME (SIZE)" lines
-    drive harness.provision.progress instead. stderr goes to a file, so no pipe fills up.
-    """
-    with (
-        tempfile.TemporaryFile("w+", encoding="utf-8") as err,
-        progress.downloads(f"wheels for Python {python_xy}") as announce,
-    ):
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
-        assert proc.stdout is not None
-        lines = []
-        for line in proc.stdout:
-            lines.append(line)
-            found = _DOWNLOADING.match(line)
-            if found:
-                name = found.group(1).rpartition("/")[2]  # older pip prints the URL
-                announce(name, progress.parse_size(found.group(2), found.group(3)))
-        if proc.wait() != 0:
-            err.seek(0)
-            raise HarnessError(_pip_failure(python_xy, "".join(lines) + err.read()))
-
-
-def _pip_failure(python_xy: str, output: str) -> str:
-    """One line explaining a failed ``pip download``."""
-    if any(hint in output for hint in _NETWORK_HINTS):
-        return f"cannot reach the package index to download wheels for Python {python_xy} (offline?)"
-    missing = _NOT_FOUND.search(output)
-    if missing:
-        versions = _FROM_VERSIONS.search(output)
-        found = versions.group(1).split(", ") if versions else ["none"]
-        detail = (
-            "pip found none"
-            if found == ["none"]
-            else "versions with one: " + ", ".join(found[-5:]) + (" (newest last)" if len(found) > 5 else "")
-        )
-        return (
-            f"no pure-Python wheel of {missing.group(1)} for Python {python_xy} "
-            f"(Pyodide can only use pure wheels from PyPI): {detail}"
-        )
-    if "No module named pip" in output or "No module named 'pip" in output:
-        return f"pip is not available for {sys.executable}; install it (python -m ensurepip)"
-    # pip's first error is the cause ("Cannot install a and b ..."); later ones are advice.
-    errors = [line for line in output.splitlines() if line.startswith("ERROR:")]
-    if errors:
-        return f"pip download failed: {errors[0].removeprefix('ERROR:').strip()}"
-    # No pip error line: a crash, whose last line (the exception) says the most.
-    return f"pip download failed: {(output.strip().splitlines() or ['no output'])[-1]}"
-
-
-def _check_pure(path: Path, python_xy: str) -> None:
-    """Reject anything pip fetched that Pyodide could not import (native or not a wheel)."""
+def _read_or_fail(path: Path, read: Any, what: str) -> str:
     try:
-        name, version, _, tags = parse_wheel_filename(path.name)
-    except InvalidWheelFilename:
-        raise HarnessError(f"pip fetched {path.name}, which is not a wheel") from None
-    if any(tag.abi != "none" or tag.platform != "any" for tag in tags):
-        raise HarnessError(
-            f"{name} {version} has no pure-Python wheel for Python {python_xy} "
-            f"(Pyodide can only use pure wheels from PyPI): got {path.name}"
+        return str(read(path))
+    except OSError as exc:
+        raise HarnessError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+
+
+def _record_entry(chosen: Chosen) -> dict[str, Any]:
+    return {
+        "name": chosen.name,
+        "version": chosen.version,
+        "source": chosen.source,
+        "path": str(chosen.path),
+        "dynlib": chosen.dynlib,
+    }
+
+
+def _read_record(record: Path) -> list[Chosen] | None:
+    """The files a previous resolution chose, or None if any is gone (resolve again then)."""
+    try:
+        entries = json.loads(record.read_bytes())
+        chosen = [Chosen(e["name"], e["version"], e["source"], Path(e["path"]), e["dynlib"]) for e in entries]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return chosen if all(c.path.is_file() for c in chosen) else None
+
+
+def _build(request: Request, chosen: list[Chosen]) -> Site:
+    content = sorted([c.path.name, c.source, file_sha256(c.path)] for c in chosen)
+    key = hashlib.sha256(json.dumps([_KEY_FORMAT, request.tags.python_xy, content]).encode()).hexdigest()[:24]
+    final = cache_root() / "site-packages" / key
+    if (final / MANIFEST).is_file():
+        return Site(final, json.loads((final / MANIFEST).read_bytes()))
+    try:
+        if final.exists():
+            remove_dir(final)  # damaged by hand (entries land atomically): build it anew
+        unpacking = progress.task("unpacking", "unpacked", f"{len(chosen)} wheels", sum(_sizes(chosen)))
+        with atomic_dir(final) as tmp, unpacking as advance:
+            manifest = _populate(tmp, final, request, chosen, advance)
+            atomic_write_bytes(tmp / MANIFEST, json.dumps(manifest, indent=1).encode())
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise HarnessError(f"cannot prepare wheels in {final.parent}: {exc}") from None
+    return Site(final, manifest)
+
+
+def _sizes(chosen: list[Chosen]) -> list[int]:
+    return [item.path.stat().st_size for item in chosen]
+
+
+def _populate(
+    tmp: Path, final: Path, request: Request, chosen: list[Chosen], advance: progress.Advance
+) -> dict[str, Any]:
+    """Unpack everything into ``tmp`` (renamed to ``final``); the manifest describing it."""
+    wheels, shared, extensions = [], [], []
+    for item in sorted(chosen, key=lambda c: c.name):
+        advance(item.path.stat().st_size)
+        if item.dynlib:
+            names = _unpack_archive(item.path, tmp / LIB_DIR)
+            shared += [f"{RUNTIME_LIB}/{n}" for n in names if _loadable(n, request.tags.python_xy)]
+            continue
+        info = wheelfile.read(item.path) if item.source != "lock" else None
+        names = _unpack(item.path, tmp)
+        extensions += [f"{final}/{n}" for n in names if _loadable(n, request.tags.python_xy)]
+        wheels.append(
+            {
+                "file": item.path.name,
+                "name": item.name,
+                "version": item.version,
+                "source": item.source,
+                "top_level": list(info.top_level) if info else [],
+            }
         )
+    return {
+        "python": request.tags.python_xy,
+        "requirements": [*request.base, *request.requirements],
+        "wheels": wheels,
+        "dynlibs": [{"path": p, "global": True} for p in shared] + [{"path": p, "global": False} for p in extensions],
+    }
 
 
-def _unpack(wheel: Path, dest: Path) -> None:
-    """Install a wheel by unzipping it, as pip would for a pure wheel.
+def _loadable(name: str, python_xy: str) -> bool:
+    """Whether Pyodide's loader would preload this file (``_package_loader.should_load_dynlib``):
+    a ``.so`` whose tag is this interpreter's, ``abi3``, or no platform tag at all."""
+    base = PurePosixPath(name).name
+    if not re.search(r"\.so(\.\d+)*$", base):
+        return False
+    parts = base.split(".")
+    tag = parts[parts.index("so") - 1] if "so" in parts and parts.index("so") >= 2 else ""
+    own = f"cpython-{python_xy.replace('.', '')}-wasm32-emscripten"
+    return tag in (own, "abi3") or not re.match(r"(cpython-|cp\d|pypy|graalpy|abi\d)", tag)
+
+
+def _unpack(wheel: Path, dest: Path) -> list[str]:
+    """Install a wheel by unzipping it, as an installer does; returns the paths written.
 
     ``<name>.data/purelib`` and ``platlib`` go to the root; other ``.data`` parts (scripts,
     headers, data) are of no use inside the runtime. ``*.dist-info`` is kept so that
     importlib.metadata finds versions and entry points (``pytest11`` plugins).
     """
+    written = []
     with zipfile.ZipFile(wheel) as zf:
         for info in zf.infolist():
             parts = PurePosixPath(info.filename).parts
@@ -209,7 +205,25 @@ def _unpack(wheel: Path, dest: Path) -> None:
                 if len(parts) < 3 or parts[1] not in ("purelib", "platlib"):
                     continue
                 parts = parts[2:]
-            target = dest.joinpath(*parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, target.open("wb") as out:
-                shutil.copyfileobj(src, out)
+            _extract(zf, info, dest.joinpath(*parts))
+            written.append("/".join(parts))
+    return written
+
+
+def _unpack_archive(archive: Path, dest: Path) -> list[str]:
+    """A lock's shared-library zip, unpacked as Pyodide installs it into /usr/lib."""
+    written = []
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            parts = PurePosixPath(info.filename).parts
+            if not parts or parts[0] == "/" or ".." in parts or info.is_dir():
+                continue
+            _extract(zf, info, dest.joinpath(*parts))
+            written.append("/".join(parts))
+    return written
+
+
+def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zf.open(info) as src, target.open("wb") as out:
+        shutil.copyfileobj(src, out)

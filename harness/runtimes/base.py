@@ -47,6 +47,12 @@ class BootConfig:
     umask: int
     patches: bool
     extra: dict[str, Any] = field(default_factory=dict)
+    # What the site-packages manifest says (harness.provision.wheels.Site): dynamic libraries
+    # to load before anything imports them, modules of each --wheel to import first, and
+    # shared libraries copied to /usr/lib as (runtime path, host path).
+    dynlibs: tuple[dict[str, Any], ...] = ()
+    wheel_imports: tuple[dict[str, Any], ...] = ()
+    lib_files: tuple[tuple[str, str], ...] = ()
 
     def cleanup(self) -> None:
         """Remove the run's private scratch directories (the probe mount)."""
@@ -59,11 +65,13 @@ class BootConfig:
             "protocol_version": protocol.VERSION,
             "dist": str(self.dist.path),
             "pyodide_version": self.dist.version,
-            "files": runtime_files(),
+            "files": [*runtime_files(), *self.lib_files],
             "runtime_root": RUNTIME_ROOT,
             "mounts": [str(p) for p in self.mounts],
             "probe_dirs": [str(p) for p in self.probe_dirs],
             "sys_path": [str(self.site_packages)],
+            "dynlibs": list(self.dynlibs),
+            "wheel_imports": list(self.wheel_imports),
             "env": self.env,
             "unset_env": list(self.unset_env),
             "cwd": str(self.cwd),

@@ -63,6 +63,11 @@ def test_one_line_per_announced_download() -> None:
         "harness: downloaded pytest-9.0.3-py3-none-any.whl (375.0 kB)",
         "harness: downloaded iniconfig-2.3.1-py3-none-any.whl (7.6 kB)",
     ]
+    retried = io.StringIO()
+    with progress.downloads("wheels", stream=retried) as announce:
+        announce("numpy-2.0-cp312-none-any.whl", 1_000)
+        announce.discard()  # a resolution round thrown away
+    assert retried.getvalue() == ""
     failed = io.StringIO()
     with pytest.raises(RuntimeError), progress.downloads("wheels", stream=failed) as announce:
         announce("pytest-9.0.3-py3-none-any.whl", 375_000)

@@ -28,6 +28,7 @@ EXAMPLES: list[dict[str, Any]] = [
         "notes": [],
         "boot_ms": 812,
         "boot": "snapshot",
+        "wheels": [{"wheel": "m-1.0-py3-none-any.whl", "module": "m", "file": "/site/m/__init__.py", "error": ""}],
     },
     {
         "type": "described",
@@ -74,7 +75,7 @@ EXAMPLES: list[dict[str, Any]] = [
     {"type": "cache_set", "key": "cache/nodeids", "value": ["t.py::test_a"]},
     {"type": "interrupted", "kind": "exit", "message": "bye", "returncode": 3},
     {"type": "error", "kind": "internal", "message": "INTERNALERROR> boom"},
-    {"type": "done", "exitstatus": 0},
+    {"type": "done", "exitstatus": 0, "tree_packages": [{"name": "m", "path": "/p/m", "missing": ["_speedups"]}]},
 ]
 COMMAND_EXAMPLES: list[dict[str, Any]] = [
     {"type": "describe", "args": ["-q", "tests"]},
