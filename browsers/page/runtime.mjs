@@ -110,5 +110,18 @@ try {
   await boot(pyodide, config, channel, host);
   socket.close();
 } catch (error) {
-  fatal(error);
+  fatal(error instanceof SyntaxError ? tooOld(error) : error);
+}
+
+/** A SyntaxError while loading Pyodide: name the missing language feature if that is it. */
+function tooOld(error) {
+  try {
+    new Function("class A { static {} }");
+  } catch {
+    return new SyntaxError(
+      `this browser (${navigator.userAgent}) cannot parse class static blocks, which ` +
+        `Pyodide ${config.pyodide_version} needs: use a newer browser or Pyodide 0.27 (${error.message})`,
+    );
+  }
+  return error;
 }

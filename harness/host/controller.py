@@ -113,23 +113,29 @@ class Controller:
                 f"pyodide-lock.json says Python {self.boot.dist.python} but the runtime runs "
                 f"{self.ready['python']}; use a distribution whose lock file matches"
             )
-        primary = self.pool.slots[0]
-        primary.runtime.describe(self.args)
-        while True:
+        # Every runtime prepares its session now, so that all start the run alike (the
+        # primary's description is the one the host's parser takes).
+        for slot in self.pool:
+            slot.runtime.describe(self.args)
+        described: dict[str, protocol.Described] = {}
+        while len(described) < len(self.pool):
             got = self.pool.events.get(timeout=BOOT_TIMEOUT)
             if got is None:
                 raise HarnessError(f"the runtime did not prepare the session within {BOOT_TIMEOUT:.0f} s")
             worker, event = got
-            if worker != primary.worker_id:
-                self.early.append(got)
-            elif event["type"] == "described":
-                return event
+            current = self.pool.slot_of(worker)
+            if current is None:
+                continue
+            if event["type"] == "described":
+                described[worker] = event
             elif event["type"] == "error" and event["kind"] == "usage":
                 raise HarnessError(event["message"])
             elif event["type"] in ("error", "eof"):
-                raise HarnessError(
-                    f"the runtime failed while preparing the session: {boot_failure(primary.runtime, event)}"
-                )
+                reason = boot_failure(current.runtime, event)
+                raise HarnessError(f"the runtime failed while preparing the session: {reason}")
+            else:
+                self.early.append(got)
+        return described[self.pool.primary]
 
     def close(self) -> None:
         """Stop every runtime and remove what the boot made (idempotent)."""
@@ -175,7 +181,8 @@ class Controller:
             + f"), pytest {r['pytest']} inside, ready in {r['boot_ms'] / 1000:.1f} s ({r['boot']} boot)",
             f"harness: runtime plugins: {plugins}",
             f"harness: {r['patch_summary']}",
-            *(f"harness: {note}" for note in r["notes"]),
+            *([f"harness: browser {self.boot.launch.summary}"] if self.boot.launch else []),
+            *(f"harness: {note}" for note in (*self.boot.notes, *r["notes"])),
             *(_wheel_line(w) for w in r["wheels"]),
             *(start["header"] if start else []),
         ]

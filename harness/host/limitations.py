@@ -45,17 +45,20 @@ def _l(kind: str, pattern: str, hint: str, seen: str, context: str | None = None
     return Limitation(kind, re.compile(pattern, re.MULTILINE), hint, seen, re.compile(context) if context else None)
 
 
+# Where a split-out stdlib module comes from (the harness loads them itself when it can).
+_SPLIT = " (a package of Pyodide's lock: from its CDN, --package-url or a full --dist-dir)"
+
 # Modules that CPython on Linux has and Pyodide leaves out of its stdlib (checked by importing
 # each one in the runtime). Versions: "both", or the only one that lacks it.
 _MISSING_MODULES: dict[str, tuple[str, str]] = {
     # module: (what it is, versions where `import` fails)
     "_multiprocessing": ("multiprocessing needs processes", "both"),
-    "ssl": ("the ssl module is not in this Pyodide's stdlib (TLS)", "0.27.4"),
-    "_ssl": ("the ssl module is not in this Pyodide's stdlib (TLS)", "0.27.4"),
-    "sqlite3": ("sqlite3 is not in this Pyodide's stdlib", "0.27.4"),
-    "_sqlite3": ("sqlite3 is not in this Pyodide's stdlib", "0.27.4"),
-    "lzma": ("lzma is not in this Pyodide's stdlib", "0.27.4"),
-    "_lzma": ("lzma is not in this Pyodide's stdlib", "0.27.4"),
+    "ssl": ("module ssl is not in this runtime (TLS); add it with --with ssl" + _SPLIT, "0.27.4"),
+    "_ssl": ("module ssl is not in this runtime (TLS); add it with --with ssl" + _SPLIT, "0.27.4"),
+    "sqlite3": ("module sqlite3 is not in this runtime; add it with --with sqlite3" + _SPLIT, "0.27.4"),
+    "_sqlite3": ("module sqlite3 is not in this runtime; add it with --with sqlite3" + _SPLIT, "0.27.4"),
+    "lzma": ("module lzma is not in this runtime; add it with --with lzma" + _SPLIT, "0.27.4"),
+    "_lzma": ("module lzma is not in this runtime; add it with --with lzma" + _SPLIT, "0.27.4"),
     "tkinter": ("no GUI toolkit (tkinter)", "both"),
     "_tkinter": ("no GUI toolkit (tkinter)", "both"),
     "turtle": ("no GUI toolkit (turtle needs tkinter)", "both"),

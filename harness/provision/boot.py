@@ -6,6 +6,7 @@ runtime exactly the same way.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from harness.options import Settings
 from harness.provision import distribution as dist
 from harness.provision import invocation, resolve, wheels
 from harness.provision import lock as lockfile
+from harness.runtimes import runtime_class
 from harness.runtimes.base import RUNTIME_ROOT, BootConfig
 
 
@@ -88,9 +90,12 @@ def boot_config(settings: Settings, cwd: Path, paths: Sequence[Path], args: Sequ
     ``paths`` are host directories the run needs (project, rootdir); ``args`` the pytest
     arguments, whose existing paths are mounted too.
     """
+    launch = runtime_class(settings.runtime).launch_plan(settings.launch)
     distribution = dist.resolve(settings.pyodide, settings.dist_dir)
     cov = settings.coverage
-    site = wheels.site_packages(request_for(settings, distribution))
+    request = request_for(settings, distribution)
+    request, notes = with_split_stdlib(request)
+    site = wheels.site_packages(request)
     scratch = scratch_dir()
     config_files = [cov.config_file.resolve()] if cov and cov.config_file else []
     mounts = invocation.mount_points([cwd, *paths, site.path, *invocation.path_args(args, cwd), *config_files])
@@ -113,4 +118,37 @@ def boot_config(settings: Settings, cwd: Path, paths: Sequence[Path], args: Sequ
         umask=invocation.host_umask(),
         patches=settings.patches,
         extra=extra,
+        notes=notes,
+        launch=launch,
     )
+
+
+def with_split_stdlib(request: resolve.Request) -> tuple[resolve.Request, tuple[str, ...]]:
+    """Add the stdlib modules this Pyodide ships as lock packages, as natively they are just
+    there: each one whose files can be had (cached, in a full --dist-dir, or from the lock's
+    URL). Those that cannot are left out and named in the header; importing one then fails
+    with a hint saying how to get it."""
+    if request.lock is None:
+        return request, ()
+    lock = request.lock
+    named = {canonicalize_name(Requirement(r).name) for r in request.requirements}
+    loaded, missing = [], []
+    for module in lockfile.split_stdlib(lock):
+        if module.name in named:
+            continue
+        try:
+            for package in lock.closure(module.name):
+                lockfile.fetch(package, request.package_url, request.dist_dir, request.label)
+        except HarnessError:
+            missing.append(module.name)
+            continue
+        loaded.append(module.name)
+    notes = []
+    if loaded:
+        notes.append(f"split-out stdlib modules loaded: {', '.join(sorted(loaded))}")
+    if missing:
+        notes.append(
+            f"split-out stdlib modules not available (Pyodide's lock files unreachable, none cached): "
+            f"{', '.join(sorted(missing))}"
+        )
+    return dataclasses.replace(request, requirements=(*request.requirements, *sorted(loaded))), tuple(notes)

@@ -90,6 +90,16 @@ class Lock:
         return order
 
 
+# Split-out stdlib modules the harness does not load by itself (CPython's own test suite).
+_NOT_AUTOMATIC = frozenset({"test"})
+
+
+def split_stdlib(lock: Lock) -> list[LockPackage]:
+    """The stdlib modules this distribution ships as separate packages (``ssl``, ``sqlite3``,
+    ``lzma``, ... on 0.27.x; none from 0.28 on), which natively are simply there."""
+    return [p for p in lock.packages.values() if p.package_type == "cpython_module" and p.name not in _NOT_AUTOMATIC]
+
+
 def read(path: Path) -> Lock:
     """The lock's packages; HarnessError naming the file for anything malformed."""
     try:

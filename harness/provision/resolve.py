@@ -40,7 +40,7 @@ from harness.provision.store import TMP_PREFIX, cache_root, store_file
 from harness.provision.tags import RuntimeTags
 
 # pip evaluates environment markers against the host interpreter even with --python-version
-# (pypa/pip#11010): this bootstrap makes pip see the runtime's environment instead.
+# (a known pip limitation): this bootstrap makes pip see the runtime's environment instead.
 _PIP_BOOTSTRAP = """\
 import json, runpy, sys
 from pip._vendor.packaging import markers

@@ -14,6 +14,8 @@ _CLASSES = {
     "firefox": "harness.runtimes.firefox:FirefoxRuntime",
     "chromium-worker": "harness.runtimes.chromium:ChromiumWorkerRuntime",
     "firefox-worker": "harness.runtimes.firefox:FirefoxWorkerRuntime",
+    "webkit": "harness.runtimes.webkit:WebKitRuntime",
+    "webkit-worker": "harness.runtimes.webkit:WebKitWorkerRuntime",
 }
 # Names users may pass.
 RUNTIMES = tuple(_CLASSES)

@@ -26,6 +26,8 @@ from harness.errors import HarnessError
 from harness.host.intake import EventQueue, Incoming
 from harness.inside import protocol
 from harness.provision.distribution import Distribution
+from harness.runtimes.launchers.plan import Plan
+from harness.runtimes.launchers.settings import LaunchSettings
 
 # Where the runtime-side Python is copied inside the runtime's own file system.
 RUNTIME_ROOT = "/harness-runtime"
@@ -53,6 +55,8 @@ class BootConfig:
     dynlibs: tuple[dict[str, Any], ...] = ()
     wheel_imports: tuple[dict[str, Any], ...] = ()
     lib_files: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()  # header lines about provisioning (host side)
+    launch: Plan | None = None  # browser runtimes: how the browser is had (never sent inside)
 
     def cleanup(self) -> None:
         """Remove the run's private scratch directories (the probe mount)."""
@@ -160,6 +164,14 @@ class Runtime(ABC):
         self.boot = boot
         self.events = events
         self.worker_id = worker_id
+
+    @classmethod
+    def launch_plan(cls, settings: LaunchSettings) -> Plan | None:
+        """Decide, before anything is downloaded, how this runtime will be started; only
+        browser runtimes take the browser options."""
+        if settings.given:
+            raise HarnessError(f"{', '.join(settings.given)}: only browser runtimes take this (not {cls.name})")
+        return None
 
     @abstractmethod
     def start(self) -> None:

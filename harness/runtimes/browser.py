@@ -1,10 +1,11 @@
-"""What every headless-browser runtime shares: the run's server, the page, the stream's end.
+"""What every browser runtime shares: the run's server, the page, the stream's end.
 
-A browser runtime launches the browser binary itself, headless, on one URL: the page
-``browsers/page.html`` served by ``harness.runtimes.web.server.RunServer``. No driver (WebDriver, CDP
-client) sits in between: everything the harness needs travels over the run's own server,
-so Chromium and Firefox differ only in the command line (and Firefox in its profile).
-A browser that needs a driver to open a page (WebKit) would override ``launch``.
+A browser runtime opens one URL, the page ``browsers/page/page.html`` served by
+``harness.runtimes.web.server.RunServer``, through a launcher
+(``harness.runtimes.launchers``): the local binary started directly, Playwright or
+Selenium, locally or remotely. Everything the harness needs travels over the run's own
+server, so the launcher only opens the page and closes the browser; Chromium, Firefox
+and WebKit differ only in their ``Browser`` description and direct command line.
 
 The page has no host file system: the project, site-packages and any path the run names
 are packed (``harness.runtimes.web.bundle``) and copied into MEMFS at the same absolute paths; files
@@ -14,23 +15,22 @@ child's inherited stdout would), its stderr through ``StderrTail``.
 
 from __future__ import annotations
 
-import collections
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from abc import abstractmethod
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import Any, ClassVar
 
 import browsers
 from harness.errors import HarnessError
 from harness.inside import protocol
 from harness.runtimes.base import BootConfig, Runtime, StderrTail
+from harness.runtimes.launchers import Browser, Launcher
+from harness.runtimes.launchers.plan import Plan, plan
+from harness.runtimes.launchers.settings import LaunchSettings
 from harness.runtimes.web import bundle
 from harness.runtimes.web.server import Channel, RunServer
 
@@ -69,78 +69,84 @@ def page_document(boot: BootConfig) -> tuple[dict[str, Any], list[Path], list[bu
 
 
 class BrowserRuntime(Runtime):
-    """Pyodide in a page of a headless browser launched for this runtime alone."""
+    """Pyodide in a page of a browser opened for this runtime alone."""
 
-    # The browser (in messages), names looked up on PATH, the variable that overrides
-    # them, and how to get one.
-    browser: ClassVar[str]
-    executables: ClassVar[tuple[str, ...]]
-    executable_env: ClassVar[str]
-    install_hint: ClassVar[str]
+    browser: ClassVar[Browser]
     # Run Pyodide in a module Web Worker instead of on the page's thread (``page.mjs``).
     in_worker: ClassVar[bool] = False
 
-    _process: subprocess.Popen[bytes] | None = None
+    _launcher: Launcher | None = None
     _server: RunServer | None = None
     _profile: Path | None = None
     _stdout_fd: int | None = None
     _stderr_fd: int | None = None
 
-    @abstractmethod
     def command(self, executable: str, profile: Path, url: str) -> list[str]:
-        """The command line that opens ``url`` headless with the fresh ``profile`` dir."""
-
-    def launch(self, executable: str, profile: Path, url: str) -> subprocess.Popen[bytes]:
-        """Start the browser on ``url``: the process whose end means the browser is gone."""
-        return subprocess.Popen(
-            self.command(executable, profile, url),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            cwd=str(profile),
-            start_new_session=True,  # its own process group: kill() ends every child
-        )
+        """The command line that opens ``url`` headless with the fresh ``profile`` dir
+        (the direct launch; a browser without one never gets a direct plan)."""
+        raise NotImplementedError(f"{self.name} has no direct launch")
 
     def prepare_profile(self, profile: Path) -> None:
-        """Fill the fresh profile directory before launch (nothing by default)."""
+        """Fill the fresh profile directory before a direct launch (nothing by default)."""
 
     @classmethod
-    def find_executable(cls) -> str:
-        """The browser binary (the ``executable_env`` variable overrides), or a one-line error."""
-        override = os.environ.get(cls.executable_env)
-        if override:
-            if shutil.which(override):
-                return override
-            raise HarnessError(f"{cls.executable_env}={override} is not an executable")
-        for name in cls.executables:
-            found = shutil.which(name)
-            if found:
-                return found
-        raise HarnessError(f"{cls.browser} not found: {cls.install_hint} (or set {cls.executable_env})")
+    def launch_plan(cls, settings: LaunchSettings) -> Plan:
+        return plan(cls.browser, settings)
+
+    def _plan(self) -> Plan:
+        if self.boot.launch is None:
+            raise HarnessError(f"{self.name}: no launch plan")  # BootConfig made without one
+        return self.boot.launch
+
+    def _launcher_for(self, chosen: Plan, profile: Path) -> Launcher:
+        if chosen.driver == "playwright":
+            from harness.runtimes.launchers.playwright import PlaywrightLauncher
+
+            return PlaywrightLauncher(chosen)
+        if chosen.driver == "selenium":
+            from harness.runtimes.launchers.selenium import SeleniumLauncher
+
+            return SeleniumLauncher(chosen, profile)
+        from harness.runtimes.launchers.direct import DirectLauncher
+
+        assert chosen.executable is not None
+        self.prepare_profile(profile)
+        return DirectLauncher(chosen.description, chosen.executable, profile, self.command)
 
     def start(self) -> None:
-        executable = self.find_executable()
+        chosen = self._plan()
         document, sources, bundles = page_document(self.boot)
         self._io_lock = threading.Lock()  # output vs kill(): never write to a reused fd number
         self._stdout_fd = os.dup(1)
         stderr_read, self._stderr_fd = os.pipe()
         self._stderr = StderrTail(sys.stderr)
         self._stderr.follow(os.fdopen(stderr_read, "rb"))
-        self._browser_log: collections.deque[str] = collections.deque(maxlen=20)
         self._channel = Channel(self.events, self.worker_id, self._output)
         entry = {name: browsers.entry(path) for name, path in ENTRY_FILES.items()}
-        self._server = RunServer(self._channel, document, entry, self.boot.dist.path, sources, bundles)
+        settings = chosen.settings
+        self._server = RunServer(
+            self._channel,
+            document,
+            entry,
+            self.boot.dist.path,
+            sources,
+            bundles,
+            bind=settings.bind,
+            url_host=settings.url_host,
+        )
         self._profile = Path(tempfile.mkdtemp(prefix=f"harness-{self.name}-"))
-        self.prepare_profile(self._profile)
+        self._launcher = self._launcher_for(chosen, self._profile)
+        url = self._server.url + ("?mode=worker" if self.in_worker else "")
+        # Opening may take seconds (a remote session): -n runtimes open side by side.
+        threading.Thread(target=self._open, args=(self._launcher, url, self._channel), daemon=True).start()
+
+    def _open(self, launcher: Launcher, url: str, channel: Channel) -> None:
         try:
-            url = self._server.url + ("?mode=worker" if self.in_worker else "")
-            self._process = self.launch(executable, self._profile, url)
-        except OSError as exc:
-            self.kill()
-            raise HarnessError(f"cannot run {executable}: {exc.strerror}") from None
-        assert self._process.stdout is not None
-        threading.Thread(target=self._keep_log, args=(self._process.stdout,), daemon=True).start()
-        threading.Thread(target=self._watch, args=(self._process, self._channel), daemon=True).start()
+            launcher.open(url)
+        except HarnessError as exc:
+            channel.end(self._failure(str(exc)))
+            return
+        self._watch(launcher, channel)
 
     def _output(self, fd: int, data: bytes) -> None:
         """Python's stdout/stderr from the page, to where a Node child's would go."""
@@ -152,24 +158,18 @@ class BrowserRuntime(Runtime):
             except OSError:
                 pass  # the terminal or pipe is gone; the run goes on
 
-    def _keep_log(self, stream: IO[bytes]) -> None:
-        """The browser's own output: kept for a failed start, never shown otherwise."""
-        with stream:
-            for raw in stream:
-                self._browser_log.append(raw.decode("utf-8", "replace").rstrip())
-
-    def _watch(self, process: subprocess.Popen[bytes], channel: Channel) -> None:
-        """End the stream when the browser cannot deliver one: it never connects, or exits."""
-        try:
-            process.wait(CONNECT_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            if not channel.connected.is_set():
+    def _watch(self, launcher: Launcher, channel: Channel) -> None:
+        """End the stream when the browser cannot deliver one: it never connects, or goes away."""
+        deadline = time.monotonic() + CONNECT_TIMEOUT
+        while not channel.connected.is_set() and not launcher.gone.is_set():
+            if time.monotonic() > deadline:
                 channel.end(self._failure(f"the page did not connect within {CONNECT_TIMEOUT:g} s"))
                 return
-            process.wait()
+            launcher.gone.wait(0.1)
         if not channel.connected.is_set():
-            channel.end(self._failure(f"{self.browser} {_status(process.returncode)} before its page connected"))
+            channel.end(self._failure(f"{launcher.description} {launcher.status} before its page connected"))
             return
+        launcher.gone.wait()
         # Gone after connecting: its socket closes too and ends the stream with every
         # event sent before; only if that does not happen, end it here.
         time.sleep(DRAIN_SECONDS)
@@ -184,12 +184,12 @@ class BrowserRuntime(Runtime):
         self._channel.push(protocol.encode(command))
 
     def alive(self) -> bool:
-        return self._process is not None and self._process.poll() is None and not self._channel.ended
+        launcher = self._launcher
+        return launcher is not None and not launcher.gone.is_set() and not self._channel.ended
 
     def kill(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait()
+        if self._launcher is not None:
+            self._launcher.close()
         if self._server is not None:
             self._server.close()
             self._server = None
@@ -207,21 +207,17 @@ class BrowserRuntime(Runtime):
         self._stderr.release()
 
     def exit_description(self) -> str:
-        status = self._process.poll() if self._process is not None else None
-        if status is not None:
-            how = f"{self.browser} {_status(status)}"
-            tail = "\n".join([*self._browser_log, self._stderr.text()])
+        launcher = self._launcher
+        if launcher is not None and not launcher.closing:
+            launcher.probe()
+        if launcher is not None and launcher.gone.is_set() and not launcher.closing:
+            how = f"{launcher.description} {launcher.status}"
+            tail = "\n".join([*launcher.log, self._stderr.text()])
         else:
             exit_code = _exit_code(self._channel.fatal_message)
             how = f"{self.name} page: Pyodide " + (f"exit code {exit_code}" if exit_code else "stopped")
             tail = self._stderr.text()
         return how + (f"\n{tail.strip()}" if tail.strip() else "")
-
-
-def _status(returncode: int | None) -> str:
-    if returncode is None:
-        return "still running"
-    return f"killed by signal {-returncode}" if returncode < 0 else f"exited with code {returncode}"
 
 
 def _exit_code(fatal_message: str) -> str | None:

@@ -1,4 +1,4 @@
-"""Chromium, headless: ``chromium --headless ... URL`` (see ``browser.py`` for the rest)."""
+"""Chromium: ``chromium --headless ... URL`` when launched directly (see ``browser.py``)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import os
 from pathlib import Path
 
 from harness.runtimes.browser import BrowserRuntime
+from harness.runtimes.launchers import Browser
 
 # Quiet and deterministic: no network besides the run's server, no first-run work, and no
 # throttling of a page that is never shown.
 FLAGS = (
-    "--headless",
     "--disable-gpu",
     "--disable-dev-shm-usage",
     "--disable-background-networking",
@@ -30,15 +30,20 @@ class ChromiumRuntime(BrowserRuntime):
     """Pyodide in a headless Chromium page."""
 
     name = "chromium"
-    browser = "chromium"
-    executables = ("chromium", "chromium-browser", "google-chrome-stable", "google-chrome")
-    executable_env = "HARNESS_CHROMIUM"
-    install_hint = "apt-get install chromium"
+    browser = Browser(
+        engine="chromium",
+        executables=("chromium", "chromium-browser", "google-chrome-stable", "google-chrome"),
+        executable_env="HARNESS_CHROMIUM",
+        install_hint="apt-get install chromium",
+        arguments=FLAGS,
+    )
 
     def command(self, executable: str, profile: Path, url: str) -> list[str]:
         # As root Chromium refuses to start with its sandbox on.
         sandbox = ["--no-sandbox"] if os.geteuid() == 0 else []
-        return [executable, *FLAGS, *sandbox, f"--user-data-dir={profile}", url]
+        extra = self._plan().settings.arguments
+        headless = ["--headless"] if self._plan().settings.headless else []
+        return [executable, *headless, *FLAGS, *sandbox, *extra, f"--user-data-dir={profile}", url]
 
 
 class ChromiumWorkerRuntime(ChromiumRuntime):

@@ -1,4 +1,4 @@
-"""Firefox, headless: ``firefox --headless --profile DIR URL`` (see ``browser.py``)."""
+"""Firefox: ``firefox --headless --profile DIR URL`` when launched directly (see ``browser.py``)."""
 
 from __future__ import annotations
 
@@ -7,23 +7,28 @@ from pathlib import Path
 
 import browsers
 from harness.runtimes.browser import BrowserRuntime
+from harness.runtimes.launchers import Browser
 
 
 class FirefoxRuntime(BrowserRuntime):
     """Pyodide in a headless Firefox page, with a throwaway profile."""
 
     name = "firefox"
-    browser = "firefox"
-    executables = ("firefox-esr", "firefox")
-    executable_env = "HARNESS_FIREFOX"
-    install_hint = "apt-get install firefox-esr"
+    browser = Browser(
+        engine="firefox",
+        executables=("firefox-esr", "firefox"),
+        executable_env="HARNESS_FIREFOX",
+        install_hint="apt-get install firefox-esr",
+    )
 
     def prepare_profile(self, profile: Path) -> None:
         # Preferences a test run needs (no slow-script stop, no first-run or update work).
         shutil.copyfile(browsers.entry("firefox-user.js"), profile / "user.js")
 
     def command(self, executable: str, profile: Path, url: str) -> list[str]:
-        return [executable, "--headless", "--no-remote", "--profile", str(profile), url]
+        extra = self._plan().settings.arguments
+        headless = ["--headless"] if self._plan().settings.headless else []
+        return [executable, *headless, "--no-remote", *extra, "--profile", str(profile), url]
 
 
 class FirefoxWorkerRuntime(FirefoxRuntime):

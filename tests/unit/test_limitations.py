@@ -147,7 +147,7 @@ CAPTURED = [
     (
         "0.27.4",
         ">   ???\nE   ModuleNotFoundError: No module named 'ssl'\n\n<frozen importlib._bootstrap>:1324: ModuleNotFoundError",
-        "ssl module",
+        "module ssl is not in this runtime",
     ),
     # test_import[sqlite3] on Pyodide 0.27.4
     (

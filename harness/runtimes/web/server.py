@@ -1,6 +1,8 @@
 """The local HTTP server one browser runtime talks to: files in, events out, commands in.
 
-Bound to 127.0.0.1 on an ephemeral port. Every URL starts with the run's random token
+Bound to 127.0.0.1 on an ephemeral port unless the user binds it elsewhere (``--bind``,
+for a browser on another machine; ``--advertise`` names the host in the page's URL).
+Every URL starts with the run's random token
 (``/<token>/page.html``); anything else gets 403, so another local process or a web page
 cannot read the project or inject commands. Only what the run needs is served, from fixed
 tables built at start (no directory listing, no path from the URL ever reaches the file
@@ -26,6 +28,7 @@ import hmac
 import json
 import queue
 import secrets
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -34,6 +37,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from harness.errors import HarnessError
 from harness.host.intake import EOF, EventQueue, decode_or_error
 from harness.inside import protocol
 from harness.runtimes.web import websocket
@@ -135,6 +139,8 @@ class RunServer:
         dist_dir: Path,
         runtime_files: list[Path],
         bundles: list[Bundle],
+        bind: str = "127.0.0.1",
+        url_host: str | None = None,
     ) -> None:
         self.channel = channel
         self.token = secrets.token_urlsafe(24)
@@ -143,7 +149,12 @@ class RunServer:
         self._dist = {p.name: p for p in dist_dir.iterdir() if p.is_file()}
         self._runtime_files = list(runtime_files)
         self._bundles = {b.digest: b for b in bundles}
-        self._httpd = _QuietServer(("127.0.0.1", 0), _handler_class(self))
+        server_class = _QuietServer6 if ":" in bind else _QuietServer
+        try:
+            self._httpd = server_class((bind, 0), _handler_class(self))
+        except OSError as exc:
+            raise HarnessError(f"--bind {bind}: cannot listen there: {exc.strerror}") from None
+        self._url_host = url_host or (f"[{bind}]" if ":" in bind else bind)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, args=(0.1,), name="harness-server", daemon=True
         )
@@ -156,8 +167,8 @@ class RunServer:
 
     @property
     def url(self) -> str:
-        host, port = self.address
-        return f"http://{host}:{port}/{self.token}/page.html"
+        """The page, at the address browsers are told (``--advertise``; else the bound one)."""
+        return f"http://{self._url_host}:{self.address[1]}/{self.token}/page.html"
 
     def close(self) -> None:
         self.channel.close()
@@ -184,6 +195,10 @@ class RunServer:
         if kind == "bundle" and name in self._bundles:
             return self._bundles[name].data, "application/octet-stream", True
         return None
+
+
+class _QuietServer6(_QuietServer):
+    address_family = socket.AF_INET6
 
 
 def _content_type(name: str) -> str:
