@@ -25,7 +25,7 @@ def error_lines(proc: subprocess.CompletedProcess[str]) -> list[str]:
         (["run", "--pyodide", "9.9.9"], "no Pyodide release 9.9.9 on npm"),
         (["run", "--pyodide", "0.27"], "invalid Pyodide version '0.27'"),
         (["run", "--dist-dir", "/nonexistent/dist"], "/nonexistent/dist"),
-        (["run", "--runtime", "webkit"], "unknown runtime 'webkit'"),
+        (["run", "--runtime", "safari"], "unknown runtime 'safari'"),
         (["run", "--with", "numpy"], "cannot fetch numpy 2.4.6 from Pyodide 314.0.7"),
         (["run", "--with", "this-package-does-not-exist-harness"], "this-package-does-not-exist-harness"),
         (["run", "--pyodide"], "--pyodide needs a value"),

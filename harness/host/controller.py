@@ -98,9 +98,11 @@ class Controller:
         settings: Settings,
         boot: BootConfig,
         on_coverage: Callable[[protocol.CoverageEvent], None] | None = None,
+        select: Callable[[list[str]], list[str]] | None = None,
     ) -> None:
         self.config = config
         self.on_coverage = on_coverage
+        self.select = select  # --shard: which of the collected tests this session runs
         self.settings = settings
         self.boot = boot
         self.pool = RuntimePool(settings.runtime, boot, settings.workers)
@@ -110,6 +112,7 @@ class Controller:
         self.summaries: list[str] = []  # the runtimes' own pytest_terminal_summary output
         self.replayer: Replayer | None = None
         self.scheduler: LoadScheduler | None = None
+        self.collected: frozenset[str] = frozenset()  # the primary's collection (before --shard)
         self.ending = Ending()
         self.tree_packages: list[protocol.TreePackage] = []
         self.args = [
@@ -215,6 +218,19 @@ class Controller:
             return []
         return [f"harness: installed for the tests' packages=/load_package: {', '.join(found)}"]
 
+    def run_info(self) -> dict[str, Any]:
+        """What reports state about this run (JSON report header, step summary)."""
+        d, r = self.boot.dist, self.ready
+        info: dict[str, Any] = {"runtime": self.settings.runtime, "pyodide": d.version, "python": d.python}
+        if r is not None:
+            info.update(
+                python=r["python"],
+                pytest=r["pytest"],
+                patches=[p["name"] for p in r["patches"] if p["applied"]],
+                patch_summary=r["patch_summary"],
+            )
+        return info | {"workers": len(self.pool)}
+
     # -- the run ----------------------------------------------------------------------
 
     @pytest.hookimpl(tryfirst=True)
@@ -315,13 +331,15 @@ class Controller:
             # Compared when the primary's list is known (a runtime may finish first).
             slot.collection = frozenset(event["nodeids"])
         else:
+            self.collected = frozenset(event["nodeids"])
+            if self.select is not None:
+                event = self._select(event, self.select)
             self._replay.on_collection_finish(event)
             self.scheduler = LoadScheduler(event["nodeids"], len(self.pool))
         if self.scheduler is None:
             return
-        expected = {item.nodeid for item in self._replay.session.items}
         for other in self.pool if slot.worker_id == self.pool.primary else [slot]:
-            if other.collection is not None and other.collection != expected:
+            if other.collection is not None and other.collection != self.collected:
                 if self.ending.error is None:
                     self.ending.error = protocol.Error(
                         type="error",
@@ -331,6 +349,16 @@ class Controller:
                 self.scheduler.stop()
             other.collection = None
             self._top_up(other)
+
+    def _select(
+        self, event: protocol.CollectionFinish, select: Callable[[list[str]], list[str]]
+    ) -> protocol.CollectionFinish:
+        """Keep the tests ``select`` chooses; the others are deselected as ``-k`` does
+        natively, before ``pytest_collection_finish`` (so counts and reports are native)."""
+        chosen = select(event["nodeids"])
+        kept = set(chosen)
+        self._replay.deselect([n for n in event["nodeids"] if n not in kept])
+        return {**event, "nodeids": chosen}
 
     def _on_warning(self, slot: Slot, event: protocol.WarningEvent) -> None:
         if event["when"] != "runtest" and slot.worker_id != self.pool.primary:
@@ -378,6 +406,7 @@ class Controller:
                     slot.worker_id,
                     f"timed out after {limit:g} s; the host stopped the runtime "
                     "(Pyodide cannot interrupt a running test) and restarted it",
+                    cause="timeout",
                 )
                 self._replace(slot, f"{nodeid} timed out after {limit:g} s", nodeid)
 

@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.provision import wheelfile
+from harness.provision import progress, wheelfile
 from harness.provision.resolve import Chosen, Request, Resolver
 from harness.provision.store import atomic_dir, atomic_write_bytes, cache_root, file_sha256, remove_dir
 
@@ -132,18 +132,26 @@ def _build(request: Request, chosen: list[Chosen]) -> Site:
     try:
         if final.exists():
             remove_dir(final)  # damaged by hand (entries land atomically): build it anew
-        with atomic_dir(final) as tmp:
-            manifest = _populate(tmp, final, request, chosen)
+        unpacking = progress.task("unpacking", "unpacked", f"{len(chosen)} wheels", sum(_sizes(chosen)))
+        with atomic_dir(final) as tmp, unpacking as advance:
+            manifest = _populate(tmp, final, request, chosen, advance)
             atomic_write_bytes(tmp / MANIFEST, json.dumps(manifest, indent=1).encode())
     except (OSError, zipfile.BadZipFile) as exc:
         raise HarnessError(f"cannot prepare wheels in {final.parent}: {exc}") from None
     return Site(final, manifest)
 
 
-def _populate(tmp: Path, final: Path, request: Request, chosen: list[Chosen]) -> dict[str, Any]:
+def _sizes(chosen: list[Chosen]) -> list[int]:
+    return [item.path.stat().st_size for item in chosen]
+
+
+def _populate(
+    tmp: Path, final: Path, request: Request, chosen: list[Chosen], advance: progress.Advance
+) -> dict[str, Any]:
     """Unpack everything into ``tmp`` (renamed to ``final``); the manifest describing it."""
     wheels, shared, extensions = [], [], []
     for item in sorted(chosen, key=lambda c: c.name):
+        advance(item.path.stat().st_size)
         if item.dynlib:
             names = _unpack_archive(item.path, tmp / LIB_DIR)
             shared += [f"{RUNTIME_LIB}/{n}" for n in names if _loadable(n, request.tags.python_xy)]
