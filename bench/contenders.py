@@ -25,7 +25,9 @@ BENCH = Path(__file__).resolve().parent
 VENV = OUT / "venv"  # pytest-pyodide (with a pytest it supports) and matplotlib
 VENV_PACKAGES = ["pytest-pyodide==0.59.2", "pytest==9.0.3", "matplotlib"]
 PP_DIST = OUT / "pytest-pyodide-dist"
-PP_WHEELS = ["pytest", "iniconfig", "packaging", "pluggy", "pygments", "micropip"]
+PP_WHEELS = ["pytest", "iniconfig", "packaging", "pluggy", "pygments", "micropip", "tblib"]
+# Not among the harness's wheels: micropip (always imported) and tblib (its run_in_pyodide loads it)
+PP_EXTRA = ["micropip", "tblib"]
 COMMON_ARGS = ["-v", "-p", "no:cacheprovider"]
 
 
@@ -55,11 +57,19 @@ def harness_env() -> tuple[Path, Path, str]:
 # -- native, bare, harness -------------------------------------------------------------
 
 
+def plain_pytest_only(suite: Suite) -> None:
+    """A suite written for pytest-pyodide needs its plugin: plain pytest cannot run it."""
+    if suite.expected is not None:
+        raise Unavailable(f"{suite.name} is written for pytest-pyodide (plain pytest cannot run it)")
+
+
 def native(suite: Suite) -> tuple[list[str], dict[str, str]]:
+    plain_pytest_only(suite)
     return [sys.executable, "-m", "pytest", *COMMON_ARGS, *suite.args], {}
 
 
 def bare(suite: Suite) -> tuple[list[str], dict[str, str]]:
+    plain_pytest_only(suite)
     dist, site, _ = harness_env()
     node = shutil.which("node") or "node"
     cmd = [node, str(BENCH / "bare.mjs"), str(dist), str(site), str(suite.path)]
@@ -126,23 +136,23 @@ def ensure_venv() -> None:
 
 
 def prepare_pytest_pyodide() -> None:
-    """Venv + an offline dist dir: the npm core, the harness's wheels plus micropip, and a
-    pyodide-lock.json rewritten to point at them (its entries name wheels on a CDN)."""
+    """Venv + an offline dist dir: the npm core, the harness's wheels plus micropip and tblib,
+    and a pyodide-lock.json rewritten to point at them (its entries name wheels on a CDN)."""
     ensure_venv()
     dist, site, python_xy = harness_env()
     wheel_names = json.loads((site / ".harness-manifest.json").read_text())["wheels"]
     wheels = [dist.parent.parent / "wheels" / name for name in wheel_names]
-    micropip_dir = OUT / "downloads" / f"micropip-{python_xy}"
-    if not list(micropip_dir.glob("micropip-*.whl")):
-        proc = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
-             "--platform", "any", "--python-version", python_xy, "-d", str(micropip_dir),
-             "micropip"],
-            capture_output=True, text=True,
-        )  # fmt: skip
-        if proc.returncode != 0:
-            raise Unavailable(f"cannot download micropip: {proc.stderr.strip()[-200:]}")
-    wheels += sorted(micropip_dir.glob("micropip-*.whl"))[-1:]
+    for extra in PP_EXTRA:
+        extra_dir = OUT / "downloads" / f"{extra}-{python_xy}"
+        if not list(extra_dir.glob(f"{extra}-*.whl")):
+            proc = subprocess.run(
+                [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
+                 "--platform", "any", "--python-version", python_xy, "-d", str(extra_dir), extra],
+                capture_output=True, text=True,
+            )  # fmt: skip
+            if proc.returncode != 0:
+                raise Unavailable(f"cannot download {extra}: {proc.stderr.strip()[-200:]}")
+        wheels += sorted(extra_dir.glob(f"{extra}-*.whl"))[-1:]
     shutil.rmtree(PP_DIST, ignore_errors=True)
     PP_DIST.mkdir(parents=True)
     for f in dist.iterdir():
@@ -189,7 +199,12 @@ def _requires(wheel: Path) -> set[str]:
 
 
 def pytest_pyodide(suite: Suite) -> tuple[list[str], dict[str, str]]:
-    """``--run-in-pyodide`` on Node, plus bench/pp_fix.py (the working-directory fix)."""
+    """``--run-in-pyodide`` on Node, plus bench/pp_fix.py (the working-directory fix); a
+    suite written for pytest-pyodide runs as its authors run it (decorated tests, Node)."""
+    if suite.expected is not None:
+        cmd = [str(venv_python()), "-m", "pytest", *COMMON_ARGS, "-p", "no:asyncio",
+               "--runtime", "node", f"--dist-dir={PP_DIST}", *suite.args]  # fmt: skip
+        return cmd, {}
     if suite.name.startswith("more-itertools"):
         more_itertools_wheel(suite)
     cmd = [

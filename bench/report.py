@@ -59,6 +59,7 @@ def table(results: dict[str, Any]) -> str:
     for suite in results["suites"]:
         rows = [r for r in results["rows"] if r["suite"] == suite["name"]]
         native = next((r for r in rows if r["contender"] == "native" and "counts" in r), None)
+        expected = suite.get("expected")  # a pytest-pyodide suite: its own counts, not native's
         lines += ["", f"== {suite['name']} ({suite['note']})  load avg {suite['load']}", head]
         for r in rows:
             if "status" in r and r["wall_s"] is None:
@@ -67,6 +68,8 @@ def table(results: dict[str, Any]) -> str:
             check = ""
             if native and r is not native:
                 check = "  (= native)" if r["counts"] == native["counts"] else "  (!= native)"
+            elif expected and "counts" in r:
+                check = "  (= expected)" if r["counts"] == expected else "  (!= expected)"
             lines.append(
                 f"{r['contender']:<18} {_cell(r['first_result_s']):>15} {_cell(r['wall_s']):>15}"
                 f" {_cell(r['peak_rss_mb'], 0):>13} {_cell(r.get('host_peak_mb'), 0):>9}"

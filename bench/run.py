@@ -99,7 +99,7 @@ def main(argv: list[str]) -> int:
     for index, suite_name in enumerate(args.suites):
         suite = S.BUILDERS[suite_name]()
         entry = {"name": suite.name, "note": suite.note or f"{suite.tests} tests", "tests": suite.tests,
-                 "load": _load()}  # fmt: skip
+                 "load": _load(), "expected": suite.expected}  # fmt: skip
         results["suites"].append(entry)
         for name in args.contenders:
             contender = C.CONTENDERS[name]

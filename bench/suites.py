@@ -55,6 +55,9 @@ class Suite:
     args: list[str] = field(default_factory=list)  # pytest args (paths) relative to path
     tests: int = 0
     note: str = ""
+    # Written for pytest-pyodide: no plain pytest (native, bare) can run it, so outcomes are
+    # checked against these counts instead of native's.
+    expected: dict[str, int] | None = None
 
 
 def small(n: int) -> Suite:
@@ -79,6 +82,67 @@ def small(n: int) -> Suite:
             body.append(OUTCOME_TESTS)
         (root / f"test_gen_{f:03d}.py").write_text("\n".join(body))
     return Suite(f"small-{n}", root, ["."], n)
+
+
+# pytest-pyodide ships only the body to the runtime: names it uses are imported inside it.
+PYODIDE_STYLE_HEAD = """\
+import pytest
+from pytest_pyodide import run_in_pyodide
+"""
+
+PYODIDE_STYLE_OUTCOMES = """
+
+@run_in_pyodide
+def test_zz_fails(selenium):
+    assert 1 + 1 == 3
+
+
+@run_in_pyodide
+def test_zz_skipped(selenium):
+    import pytest
+
+    pytest.skip("skipped on purpose")
+
+
+@pytest.mark.xfail(reason="expected")
+@run_in_pyodide
+def test_zz_xfail(selenium):
+    assert False
+"""
+
+
+def pyodide_style(n: int) -> Suite:
+    """``n`` tests written for pytest-pyodide, in files of 50: ``@run_in_pyodide`` bodies
+    (plain, parametrized, with a conftest fixture, ``async``) and ``selenium.run`` calls."""
+    root = _fresh(f"pyodide-style-{n}")
+    (root / "conftest.py").write_text("import pytest\n\n\n@pytest.fixture\ndef base():\n    return 7\n")
+    files = (n - 3 + TESTS_PER_FILE - 1) // TESTS_PER_FILE
+    left = n - 3
+    for f in range(files):
+        count = min(TESTS_PER_FILE, left)
+        left -= count
+        body = [PYODIDE_STYLE_HEAD]
+        for i in range(count):
+            if i % 10 == 9:
+                body.append(f"\n@pytest.mark.parametrize('x', [{i}])\n@run_in_pyodide\n"
+                            f"def test_{i}(selenium, x):\n    assert x * 2 == {2 * i}\n")  # fmt: skip
+            elif i % 10 == 4:
+                body.append(f"\n@run_in_pyodide\ndef test_{i}(selenium, base):\n    assert base + {i} == {7 + i}\n")
+            elif i % 10 == 7:
+                body.append(f"\n@run_in_pyodide\nasync def test_{i}(selenium):\n    import asyncio\n\n"
+                            f"    await asyncio.sleep(0)\n    assert {i} + 1 == {i + 1}\n")  # fmt: skip
+            elif i % 10 == 2:
+                body.append(
+                    f"\ndef test_{i}(selenium):\n    assert selenium.run('sum(range({i}))') == {i * (i - 1) // 2}\n"
+                )
+            else:
+                body.append(f"\n@run_in_pyodide\ndef test_{i}(selenium):\n"
+                            f"    assert sum(range({i})) == {i * (i - 1) // 2}\n")  # fmt: skip
+        if f == files - 1:
+            body.append(PYODIDE_STYLE_OUTCOMES)
+        (root / f"test_pp_{f:03d}.py").write_text("\n".join(body))
+    expected = {"failed": 1, "passed": n - 3, "skipped": 1, "xfailed": 1}
+    return Suite(f"pyodide-style-{n}", root, ["."], n, "written for pytest-pyodide", expected)
 
 
 def heavy_imports(files: int = 20, per_file: int = 5) -> Suite:
@@ -148,6 +212,7 @@ BUILDERS = {
     "small-10000": lambda: small(10000),
     "heavy-imports": heavy_imports,
     "more-itertools": more_itertools,
+    "pyodide-style-100": lambda: pyodide_style(100),
 }
 # small-10000 only matters for memory growth; pytest-pyodide alone would need over an hour.
 DEFAULT = [name for name in BUILDERS if name != "small-10000"]

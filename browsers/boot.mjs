@@ -82,7 +82,14 @@ export async function boot(pyodide, config, channel, host) {
   }
   try {
     await loadDynlibs(pyodide, config.dynlibs || []);
-    runner.serve(JSON.stringify(config), channel.send, channel.recv);
+    const jspi = typeof WebAssembly.Suspending === "function" || typeof WebAssembly.Suspender === "function";
+    if (config.pytest_pyodide && jspi && runner.serve.callPromising) {
+      // Entered through a promising call, Python can block on a Promise with JSPI
+      // (`pyodide.ffi.run_sync`): pytest-pyodide style tests that await JavaScript need it.
+      await runner.serve.callPromising(JSON.stringify(config), channel.send, channel.recv);
+    } else {
+      runner.serve(JSON.stringify(config), channel.send, channel.recv);
+    }
   } finally {
     runner.destroy();
   }

@@ -1,4 +1,4 @@
-"""``harness`` command line: ``run`` (pytest inside Pyodide), ``probe``, ``doctor``.
+"""``harness`` command line: ``run`` (pytest inside Pyodide), ``probe``, ``merge``, ``doctor``.
 
 ``harness run`` owns the options of ``harness.options.OPTIONS``; every other argument (and
 everything after ``--``) is a pytest argument with its usual meaning. The harness's values
@@ -25,6 +25,7 @@ USAGE = f"""\
 usage: harness run [options] [--] [pytest args...]
        harness probe [--runtime NAME] [--pyodide V[,V...] | --dist-dir PATH] [--no-patches]
        harness inspect [--pyodide V[,V...]] [--find-links DIR] [--package-url URL] WHEEL...
+       harness merge REPORT.json... [--junitxml PATH] [--report-json PATH] [--store-durations]
        harness doctor
 
 harness run runs pytest inside Pyodide and reports on the host. Any argument not listed
@@ -92,6 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run(rest)
         if command == "probe":
             return probe_command(rest)
+        if command == "merge":
+            from harness.commands.merge import merge_command
+
+            return merge_command(rest)
         if command == "inspect":
             from harness.commands.inspect import inspect_command
 
@@ -100,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from harness.commands.doctor import doctor
 
             return doctor()
-        commands = "'harness run', 'harness probe', 'harness inspect' or 'harness doctor'"
+        commands = "'harness run', 'harness probe', 'harness inspect', 'harness merge' or 'harness doctor'"
         raise HarnessError(f"unknown command {command!r}; use {commands}")
     except HarnessError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)  # the prefix of pytest's usage errors: one form

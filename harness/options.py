@@ -11,6 +11,10 @@ Each ``Option`` row is the single place an option is defined. From the table com
 - ``Settings``, the typed values of one invocation, checked once (``Settings.from_values``).
 
 Adding an option is one row here plus one ``Settings`` field and its conversion.
+
+Not harness options: pytest-pyodide's spellings (``--runtime``, ``--dist-dir``,
+``--run-in-pyodide`` after ``--``) are pytest options of the ``pytest_pyodide`` stand-in
+that runs inside (``harness/inside/compat``), described to the host like any conftest's.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from typing import Any, Literal
 from harness.coverage.sink import CoverageSettings
 from harness.errors import HarnessError
 from harness.provision.distribution import DEFAULT_VERSION
+from harness.report.github import on_github
+from harness.report.shard import ShardSpec
 from harness.runtimes.launchers.settings import LaunchSettings
 
 Arity = Literal["one", "none", "optional"]
@@ -204,6 +210,19 @@ OPTIONS: tuple[Option, ...] = (
     Option("cov_branch", ("--cov-branch",), "measure branches", arity="none"),
     Option("cov_config", ("--cov-config",), "coverage configuration file", metavar="PATH"),
     Option("cov_fail_under", ("--cov-fail-under",), "fail the run below this total", metavar="PERCENT"),
+    Option(
+        "annotations",
+        ("--annotations",),
+        "failures as GitHub annotations: github, none or auto (the default: github when GITHUB_ACTIONS=true)",
+        metavar="KIND",
+    ),
+    Option("report_json", ("--report-json",), "write one JSON record per test, and a header, to PATH", metavar="PATH"),
+    Option(
+        "shard",
+        ("--shard",),
+        "run part K of N of the collected tests, balanced by the durations earlier runs recorded",
+        metavar="K/N",
+    ),
 )
 
 BY_FLAG: dict[str, Option] = {flag: option for option in OPTIONS for flag in option.flags}
@@ -420,6 +439,9 @@ class Settings:
     timeout: float | None = None  # None (or 0 given): no limit
     coverage: CoverageSettings | None = None
     workers: int = 1  # -n: runtimes side by side
+    annotations: bool = False  # failures as GitHub workflow commands
+    report_json: Path | None = None
+    shard: ShardSpec | None = None
     launch: LaunchSettings = LaunchSettings()  # how browser runtimes reach their browser
 
     @classmethod
@@ -444,8 +466,21 @@ class Settings:
             timeout=(_number("--timeout", timeout) or None) if timeout not in (None, "") else None,
             coverage=_coverage(values),
             workers=_workers(values.get("workers")),
+            annotations=_annotations(values.get("annotations")),
+            report_json=Path(values["report_json"]) if values.get("report_json") else None,
+            shard=ShardSpec.parse(values["shard"]) if values.get("shard") else None,
             launch=LaunchSettings.from_values(values),
         )
+
+
+def _annotations(value: str | None) -> bool:
+    """``--annotations``: on for ``github``, off for ``none``; ``auto`` (the default) follows
+    ``GITHUB_ACTIONS``, which GitHub sets to ``true`` in every step."""
+    if value in (None, "", "auto"):
+        return on_github()
+    if value not in ("github", "none"):
+        raise HarnessError(f"--annotations expects github, none or auto, not {value!r}")
+    return value == "github"
 
 
 def _coverage(values: Mapping[str, Any]) -> CoverageSettings | None:

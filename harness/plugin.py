@@ -19,6 +19,7 @@ effects on the host's terminal, for instance) acts in the runtime instead.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,12 @@ from harness.host.controller import Controller, session_boot_config
 from harness.host.pytest_cache import write_value
 from harness.inside import pytest_compat
 from harness.options import Settings
+from harness.report import info
+from harness.report.annotations import Annotations
+from harness.report.durations import DurationRecorder, recorded
+from harness.report.json_report import JsonReport
+from harness.report.shard import ShardSelector
+from harness.report.summary import StepSummary
 from harness.runtimes import runtime_class
 
 # Host plugins whose state comes from collection, which only the runtime performs; their
@@ -163,4 +170,28 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(str(exc)) from None
         config.pluginmanager.register(coverage, "harness-coverage")
         controller.on_coverage = coverage.add
+    settings = controller.settings
+    selector = ShardSelector(settings.shard, recorded(cache)) if settings.shard is not None else None
+    if selector is not None:
+        controller.select = selector.select
     config.pluginmanager.register(controller, "harness-controller")
+    _register_reports(config, settings, selector)
+
+
+def _register_reports(config: pytest.Config, settings: Settings, selector: ShardSelector | None) -> None:
+    """The CI outputs (harness.report): host plugins fed by the replayed reports."""
+    cache = getattr(config, "cache", None)
+    if selector is not None:
+        config.pluginmanager.register(selector, info.SHARD)
+    elif cache is not None:
+        # A shard leaves the durations alone: shards sharing a cache (one machine) must all
+        # balance by the same values. ``harness merge --store-durations`` records theirs.
+        config.pluginmanager.register(DurationRecorder(cache), "harness-durations")
+    if settings.annotations:
+        config.pluginmanager.register(Annotations(config), "harness-annotations")
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        config.pluginmanager.register(StepSummary(config), "harness-step-summary")
+    if settings.report_json is not None:
+        path = Path(config.invocation_params.dir) / settings.report_json
+        report = JsonReport(config, path, functools.partial(info.run_info, config))
+        config.pluginmanager.register(report, "harness-report-json")

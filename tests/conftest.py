@@ -7,6 +7,7 @@ so ``pytest -m "not e2e"`` is the fast layer.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if item.path.name in ("test_browsers.py", "test_launchers.py"):
             item.add_marker(pytest.mark.browser)
     items.sort(key=lambda item: UNIT not in item.path.parents)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _not_a_github_step() -> Iterator[None]:
+    """The suite may itself run as a GitHub Actions step: the harness runs it starts would
+    then write annotations and step summaries into every output. Tests that want them set
+    the variables themselves."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"):
+            patch.delenv(name, raising=False)
+        yield
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 PROJECTS = Path(__file__).parent / "projects"
 # Two versions with different Python versions (3.14 and 3.13): the default and the newest 0.x.
 PYODIDE_VERSIONS = ("314.0.7", "0.29.5")
@@ -69,6 +71,22 @@ def run_harness(
     """``harness run`` on ``project``: ``harness_args`` are its own options, ``args`` pytest's."""
     command = [sys.executable, "-m", "harness.cli", "run", "--runtime", runtime, "--pyodide", pyodide]
     return _run([*command, *harness_args, "--", *args], project, **kw)  # type: ignore[arg-type]
+
+
+def need(browser: str) -> None:
+    """Skip where the browser is not installed, except in CI, which must run every test."""
+    import pytest
+
+    from harness.errors import HarnessError
+    from harness.runtimes import runtime_class
+    from harness.runtimes.launchers.settings import LaunchSettings
+
+    try:
+        runtime_class(browser).launch_plan(LaunchSettings(driver="direct"))
+    except HarnessError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must have every browser: {exc}")
+        pytest.skip(str(exc))
 
 
 def junit_outcomes(path: Path) -> dict[str, str]:
@@ -147,6 +165,21 @@ def wasm_side_module(needed: list[str]) -> bytes:
     body = string("dylink.0") + b"\x01" + uleb(len(mem_info)) + mem_info + b"\x02" + uleb(len(needed_body))
     body += needed_body
     return b"\0asm\x01\0\0\0" + b"\x00" + uleb(len(body)) + body
+
+
+def run_pytest_in_process(project: Path, args: list[str], plugins: list[object]) -> int:
+    """Native pytest on ``project`` in this process (host plugins under test as ``plugins``).
+
+    The project's test modules are dropped from ``sys.modules`` afterwards: fixture projects
+    share module names, and a later in-process run must import its own copy.
+    """
+    command = [str(project), f"--rootdir={project}", "-p", "no:cacheprovider", "--import-mode=importlib", *args]
+    try:
+        return int(pytest.main(command, plugins=plugins))
+    finally:
+        for name, module in list(sys.modules.items()):
+            if project in Path(getattr(module, "__file__", None) or "/").parents:
+                del sys.modules[name]
 
 
 # -- browsers reached through drivers and remote servers ----------------------------------

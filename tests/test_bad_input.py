@@ -56,9 +56,9 @@ CASES: dict[str, Case] = {
     "unknown pytest option": Case(["run", "--bogus"], 4, "unrecognized arguments: --bogus"),
     "harness option after --": Case(["run", "--", "--timeout=3"], 4, "unrecognized arguments: --timeout=3"),
     "unknown runtime": Case(
-        ["run", "--runtime", "webkit"],
+        ["run", "--runtime", "safari"],
         4,
-        "unknown runtime 'webkit'; choose one of: node, chromium, firefox, chromium-worker, firefox-worker",
+        "unknown runtime 'safari'; choose one of: node, chromium, firefox, ",
     ),
     # Numbers.
     "negative timeout": Case(["run", "--timeout", "-1"], 4, "--timeout expects a number >= 0, not '-1'"),

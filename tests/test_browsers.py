@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from helpers import copy_project, junit_outcomes, junit_totals, run_harness, run_native
+from helpers import copy_project, junit_outcomes, junit_totals, need, run_harness, run_native
 
 from harness.errors import HarnessError
 from harness.host.intake import EventQueue
@@ -31,16 +31,6 @@ from harness.runtimes.web.server import MAX_CONNECTIONS, MAX_MESSAGE, Channel, R
 
 # Each browser in page mode and in Web Worker mode.
 RUNTIMES = ("chromium", "firefox", "chromium-worker", "firefox-worker")
-
-
-def need(browser: str) -> None:
-    """Skip where the browser is not installed, except in CI, which must run every test."""
-    try:
-        runtime_class(browser).launch_plan(LaunchSettings(driver="direct"))
-    except HarnessError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must have every browser: {exc}")
-        pytest.skip(str(exc))
 
 
 # -- the server, without a browser --------------------------------------------------------

@@ -92,7 +92,7 @@ def test_runtime_killed_mid_run_is_survived(tmp_path: Path) -> None:
     """os._exit kills the runtime: earlier reports stay, the test fails with the cause,
     the runtime restarts and the run goes on with the next test."""
     project = copy_project("crash", tmp_path)
-    ran = run_harness(project, "-v", "--junitxml=out.xml")
+    ran = run_harness(project, "-v", "--junitxml=out.xml", harness_args=("--report-json", "r.json"))
     assert ran.returncode == 1, ran.stdout + ran.stderr
     assert "test_crash.py::test_before_one PASSED" in ran.stdout
     assert "test_crash.py::test_before_two PASSED" in ran.stdout
@@ -109,6 +109,13 @@ def test_runtime_killed_mid_run_is_survived(tmp_path: Path) -> None:
         "test_crash::test_after": "passed",
     }
     assert ran.summary == "1 failed, 3 passed"
+    records = {t["nodeid"]: t for t in json.loads((project / "r.json").read_text())["tests"]}
+    assert {n: (t["crash"], t["worker"]) for n, t in records.items()} == {
+        "test_crash.py::test_before_one": (None, "rt0"),
+        "test_crash.py::test_before_two": (None, "rt0"),
+        "test_crash.py::test_kills_the_runtime": ("crash", "rt0"),
+        "test_crash.py::test_after": (None, "rt0.1"),  # the replacement runtime
+    }
     # lastfailed spans both runtimes: exactly the crashed test.
     assert _lastfailed(project) == {"test_crash.py::test_kills_the_runtime": True}
 
@@ -147,7 +154,9 @@ def test_timeout_stops_a_spinning_test_and_goes_on(tmp_path: Path) -> None:
         "def test_last():\n    pass\n"
     )
     started = time.monotonic()
-    ran = run_harness(project, "-v", "-p", "no:cacheprovider", harness_args=("--timeout", "6"))
+    ran = run_harness(
+        project, "-v", "-p", "no:cacheprovider", harness_args=("--timeout", "6", "--report-json", "r.json")
+    )
     assert ran.returncode == 1, ran.stdout + ran.stderr
     assert "test_spin.py::test_spins_forever FAILED" in ran.stdout
     assert "timed out after 6 s" in ran.stdout
@@ -156,6 +165,13 @@ def test_timeout_stops_a_spinning_test_and_goes_on(tmp_path: Path) -> None:
     assert "test_spin.py::test_last PASSED" in ran.stdout
     assert ran.summary == "2 failed, 2 passed"
     assert time.monotonic() - started < 120
+    crashes = {t["nodeid"]: t["crash"] for t in json.loads((project / "r.json").read_text())["tests"]}
+    assert crashes == {
+        "test_spin.py::test_first": None,
+        "test_spin.py::test_spins_forever": "timeout",
+        "test_spin.py::test_marker_limit": "timeout",
+        "test_spin.py::test_last": None,
+    }
 
 
 def test_sigterm_writes_reports_and_leaves_no_process(tmp_path: Path) -> None:

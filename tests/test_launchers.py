@@ -300,7 +300,7 @@ def test_driver_errors_are_one_line(tmp_path: Path) -> None:
     (tmp_path / "test_a.py").write_text("def test(): pass\n")
     line = one_line_error(run_harness(tmp_path, runtime="chromium", harness_args=("--driver", "puppeteer")))
     assert (
-        line == "harness: error: unknown driver 'puppeteer' for --driver; choose one of: direct, playwright, selenium"
+        line == "ERROR: unknown driver 'puppeteer' for --driver; choose one of: direct, playwright, selenium"
     )
     empty = tmp_path / "empty-path"
     empty.mkdir()

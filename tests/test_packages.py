@@ -322,7 +322,7 @@ def test_inspect(tmp_path: Path, wheels: Path) -> None:
     broken = tmp_path / "broken-1.0-py3-none-any.whl"
     broken.write_bytes(b"zip?")
     failed = inspect(str(broken))
-    assert failed.returncode == 4 and failed.stderr.startswith(f"harness: error: {broken} is not a readable wheel")
+    assert failed.returncode == 4 and failed.stderr.startswith(f"ERROR: {broken} is not a readable wheel")
 
 
 # -- errors: one line, exit 4, nothing booted -------------------------------------------

@@ -40,6 +40,9 @@ def test_wheel_contains_runtime_files(wheel: Path) -> None:
         "wasm_patches/__init__.py",
         "wasm_patches/fd_without_path.py",
         "wasm_patches/fd_without_path.js",
+        "harness/inside/compat/pytest_pyodide/__init__.py",
+        "harness/inside/compat/pytest_pyodide/hook.py",
+        "harness/inside/compat/pytest_pyodide/run_js_support.mjs",
     ):
         assert required in names
 

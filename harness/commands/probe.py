@@ -12,6 +12,7 @@ from harness.host.intake import EventQueue
 from harness.inside import protocol
 from harness.options import Settings
 from harness.provision.boot import boot_config
+from harness.report import summary
 from harness.runtimes import runtime_class
 from harness.runtimes.base import wait_ready
 from wasm_patches.contract import PatchResult
@@ -42,18 +43,24 @@ def cell(patch: PatchResult, check: str) -> str:
     return "present"
 
 
-def table(readies: Sequence[protocol.Ready]) -> list[str]:
-    """Defect x version rows, one block per patch."""
+def rows(readies: Sequence[protocol.Ready]) -> list[list[str]]:
+    """Defect x version rows (the first one is the header), one block per patch."""
     header = ["defect"] + [f"{r['pyodide']} (py {r['python']})" for r in readies]
-    rows = [header]
+    found = [header]
     names = [p["name"] for p in readies[0]["patches"]] if readies else []
     for name in names:
         patches = [next(p for p in r["patches"] if p["name"] == name) for r in readies]
         checks = list(dict.fromkeys(c for p in patches for c in p["defects"]))
         for check in checks:
-            rows.append([f"{name}: {check}"] + [cell(p, check) for p in patches])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    return ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+            found.append([f"{name}: {check}"] + [cell(p, check) for p in patches])
+    return found
+
+
+def table(readies: Sequence[protocol.Ready]) -> list[str]:
+    """The rows as aligned text."""
+    lines = rows(readies)
+    widths = [max(len(row[i]) for row in lines) for i in range(len(lines[0]))]
+    return ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in lines]
 
 
 def probe(settings: Settings, versions: Sequence[str | None]) -> int:
@@ -65,4 +72,7 @@ def probe(settings: Settings, versions: Sequence[str | None]) -> int:
         readies.append(ready)
     print()
     print("\n".join(table(readies)))
+    header, *body = rows(readies)
+    title = f"## harness probe ({settings.runtime}): runtime defects by Pyodide version"
+    summary.append("\n".join([title, "", *summary.table(header, body)]))  # on GitHub: the job's page
     return 0

@@ -13,6 +13,7 @@ replayed reports, or the exception the runtime's session ended with, raised agai
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from harness.host.scheduler import LoadScheduler
 from harness.inside import protocol, pytest_compat
 from harness.options import Settings, strip_plugin_args
 from harness.provision import distribution as dist
-from harness.provision import shadow, wheels
+from harness.provision import gather, shadow, wheels
 from harness.provision.boot import boot_config, request_for
 from harness.runtimes.base import BOOT_TIMEOUT, BootConfig, BootFailure, boot_failure, fatal_headline, strip_js_stack
 
@@ -47,14 +48,36 @@ def _wheel_line(imported: protocol.WheelImport) -> str:
 
 
 def session_boot_config(config: pytest.Config, settings: Settings) -> BootConfig:
-    """Boot description for this pytest invocation: its directory, rootdir and path args."""
+    """Boot description for this pytest invocation: its directory, rootdir and path args.
+
+    Packages the tests ask for pytest-pyodide's way (``packages=[...]``, ``load_package``)
+    are found in the files being run and installed like ``--with`` requirements.
+    """
     cwd = Path(config.invocation_params.dir)
-    return boot_config(
-        settings,
-        cwd=cwd,
-        paths=rootdir_reads(config.rootpath, config.inipath, cwd),
-        args=strip_plugin_args(config.invocation_params.args),
-    )
+    args = strip_plugin_args(config.invocation_params.args)
+    testpaths = config.getini("testpaths")
+    found = gather.for_run(args, cwd, config.rootpath, settings.with_packages, testpaths=testpaths)
+    try:
+        boot = boot_config(
+            dataclasses.replace(settings, with_packages=(*settings.with_packages, *found.requirements)),
+            cwd=cwd,
+            paths=rootdir_reads(config.rootpath, config.inipath, cwd),
+            args=args,
+        )
+    except HarnessError as exc:
+        named = [f"{e.name} ({e.origin})" for e in found.named if e.name.lower() in str(exc).lower()]
+        if named:
+            raise HarnessError(f"{exc}; asked for by the tests: {', '.join(named)}") from None
+        raise
+    # A pytest-pyodide suite gets the pytest_pyodide stand-in registered in the runtime, and,
+    # where the runtime has JSPI, Python entered through a promising call so that its tests
+    # can await JavaScript (browsers/boot.mjs). Other suites run exactly as before.
+    extra = {
+        "runtime": settings.runtime,
+        "test_packages": found.requirements,
+        "pytest_pyodide": found.pytest_pyodide,
+    }
+    return dataclasses.replace(boot, extra={**boot.extra, **extra})
 
 
 def rootdir_reads(rootpath: Path, inipath: Path | None, cwd: Path) -> list[Path]:
@@ -85,9 +108,11 @@ class Controller:
         settings: Settings,
         boot: BootConfig,
         on_coverage: Callable[[protocol.CoverageEvent], None] | None = None,
+        select: Callable[[list[str]], list[str]] | None = None,
     ) -> None:
         self.config = config
         self.on_coverage = on_coverage
+        self.select = select  # --shard: which of the collected tests this session runs
         self.settings = settings
         self.boot = boot
         self.pool = RuntimePool(settings.runtime, boot, settings.workers)
@@ -97,6 +122,7 @@ class Controller:
         self.summaries: list[str] = []  # the runtimes' own pytest_terminal_summary output
         self.replayer: Replayer | None = None
         self.scheduler: LoadScheduler | None = None
+        self.collected: frozenset[str] = frozenset()  # the primary's collection (before --shard)
         self.ending = Ending()
         self.tree_packages: list[protocol.TreePackage] = []
         self.args = [
@@ -213,7 +239,27 @@ class Controller:
             *(f"harness: {note}" for note in (*self.boot.notes, *r["notes"])),
             *(_wheel_line(w) for w in r["wheels"]),
             *(start["header"] if start else []),
+            *self._package_lines(),
         ]
+
+    def _package_lines(self) -> list[str]:
+        found = self.boot.extra.get("test_packages") or []
+        if not found:
+            return []
+        return [f"harness: installed for the tests' packages=/load_package: {', '.join(found)}"]
+
+    def run_info(self) -> dict[str, Any]:
+        """What reports state about this run (JSON report header, step summary)."""
+        d, r = self.boot.dist, self.ready
+        info: dict[str, Any] = {"runtime": self.settings.runtime, "pyodide": d.version, "python": d.python}
+        if r is not None:
+            info.update(
+                python=r["python"],
+                pytest=r["pytest"],
+                patches=[p["name"] for p in r["patches"] if p["applied"]],
+                patch_summary=r["patch_summary"],
+            )
+        return info | {"workers": len(self.pool)}
 
     # -- the run ----------------------------------------------------------------------
 
@@ -315,13 +361,15 @@ class Controller:
             # Compared when the primary's list is known (a runtime may finish first).
             slot.collection = frozenset(event["nodeids"])
         else:
+            self.collected = frozenset(event["nodeids"])
+            if self.select is not None:
+                event = self._select(event, self.select)
             self._replay.on_collection_finish(event)
             self.scheduler = LoadScheduler(event["nodeids"], len(self.pool))
         if self.scheduler is None:
             return
-        expected = {item.nodeid for item in self._replay.session.items}
         for other in self.pool if slot.worker_id == self.pool.primary else [slot]:
-            if other.collection is not None and other.collection != expected:
+            if other.collection is not None and other.collection != self.collected:
                 if self.ending.error is None:
                     self.ending.error = protocol.Error(
                         type="error",
@@ -331,6 +379,16 @@ class Controller:
                 self.scheduler.stop()
             other.collection = None
             self._top_up(other)
+
+    def _select(
+        self, event: protocol.CollectionFinish, select: Callable[[list[str]], list[str]]
+    ) -> protocol.CollectionFinish:
+        """Keep the tests ``select`` chooses; the others are deselected as ``-k`` does
+        natively, before ``pytest_collection_finish`` (so counts and reports are native)."""
+        chosen = select(event["nodeids"])
+        kept = set(chosen)
+        self._replay.deselect([n for n in event["nodeids"] if n not in kept])
+        return {**event, "nodeids": chosen}
 
     def _on_warning(self, slot: Slot, event: protocol.WarningEvent) -> None:
         if event["when"] != "runtest" and slot.worker_id != self.pool.primary:
@@ -378,6 +436,7 @@ class Controller:
                     slot.worker_id,
                     f"timed out after {limit:g} s; the host stopped the runtime "
                     "(Pyodide cannot interrupt a running test) and restarted it",
+                    cause="timeout",
                 )
                 self._replace(slot, f"{nodeid} timed out after {limit:g} s", nodeid)
 

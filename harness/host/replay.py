@@ -114,7 +114,12 @@ class Replayer:
         self.hook.pytest_collectreport(report=report)
 
     def on_deselected(self, event: protocol.Deselected) -> None:
-        self.hook.pytest_deselected(items=[self.items.get(n) for n in event["nodeids"]])
+        self.deselect(event["nodeids"])
+
+    def deselect(self, nodeids: list[str]) -> None:
+        """Tests the session will not run (the runtime's -k/-m, the host's --shard)."""
+        if nodeids:
+            self.hook.pytest_deselected(items=[self.items.get(n) for n in nodeids])
 
     def on_collection_finish(self, event: protocol.CollectionFinish) -> None:
         lines = []
@@ -137,6 +142,7 @@ class Replayer:
         self.hook.pytest_runtest_logstart(nodeid=event["nodeid"], location=location)
 
     def on_logreport(self, worker: str, event: protocol.LogReport) -> None:
+        event["report"]["worker_id"] = worker  # as pytest-xdist's workers tag their reports
         report = self._report(event["report"])
         running = self.running.get(worker)
         if running is not None:
@@ -180,12 +186,15 @@ class Replayer:
             )
         )
 
-    def fail_running(self, worker: str, message: str, sections: Sequence[tuple[str, str]] = ()) -> str | None:
+    def fail_running(
+        self, worker: str, message: str, sections: Sequence[tuple[str, str]] = (), cause: str = "crash"
+    ) -> str | None:
         """Report the test ``worker`` was running as failed with ``message``; its node id.
 
-        Used when a runtime died or was stopped under a test: reports already replayed
-        stay as they are; only the interrupted test gains a failure (in the phase it was
-        in), so nothing produced before is lost. None if no test was running.
+        Used when a runtime died (``cause`` "crash") or was stopped under a test ("timeout"):
+        reports already replayed stay as they are; only the interrupted test gains a failure
+        (in the phase it was in), so nothing produced before is lost. None if no test was
+        running.
         """
         running = self.running.get(worker)
         if running is None:
@@ -202,6 +211,8 @@ class Replayer:
             when=when,
             sections=list(sections),
             duration=time.monotonic() - running.since,
+            worker_id=worker,
+            harness_crash=cause,  # read by harness.report (JSON report, annotations)
         )
         self._explain(report, also="\n".join(content for _, content in sections))
         self._properties(report, [(CRASH_PROPERTY, message.partition("\n")[0])])
@@ -217,6 +228,7 @@ class Replayer:
                 longrepr=None,
                 when="teardown",
                 user_properties=self._pending_properties.pop(running.nodeid, []),
+                worker_id=worker,
             )
             self.hook.pytest_runtest_logreport(report=teardown)
         location = protocol.location_out(running.location)

@@ -76,7 +76,15 @@ def cache_value_path(cache: Any, key: str) -> Path:
 
 def cache_make_dir(cache: Any, path: Path) -> None:
     """Create the cache dir as pytest does (README.md, .gitignore, CACHEDIR.TAG)."""
-    cache._mkdir(path)
+    make_dir = getattr(cache, "_mkdir", None)
+    if make_dir is not None:
+        make_dir(path)
+        return
+    # pytest < 8.1 has no ``_mkdir``: what its ``Cache.set`` does instead.
+    new = not cache._cachedir.exists()
+    path.mkdir(parents=True, exist_ok=True)
+    if new:
+        cache._ensure_supporting_files()
 
 
 def cache_warn(cache: Any, message: str) -> None:
@@ -184,3 +192,21 @@ def report_header_kwargs(config: pytest.Config) -> dict[str, Any]:
 
         kwargs["startdir"] = legacy_path(start_path)
     return kwargs
+
+
+def cache_without_session(cachedir: Path) -> Any:
+    """pytest's ``Cache`` on ``cachedir`` with no session (``harness merge`` records the
+    shards' durations where ``--shard`` reads them). ``Cache`` has no public constructor;
+    its ``config`` is only read to warn, which ``write_value`` does through ``cache_warn``."""
+    from _pytest.cacheprovider import Cache
+
+    return Cache(cachedir, None, _ispytest=True)  # type: ignore[arg-type]
+
+
+def junit_writer(path: Path) -> Any:
+    """pytest's own JUnit XML writer (what ``--junitxml`` uses), family xunit2 as its
+    default, fed reports by ``harness merge``. There is no public way to write the XML of
+    reports outside a session."""
+    from _pytest.junitxml import LogXML
+
+    return LogXML(str(path), None, family="xunit2")

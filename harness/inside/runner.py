@@ -60,6 +60,25 @@ def apply_patches(boot: dict[str, Any]) -> tuple[list[PatchResult], str]:
     return results, wasm_patches.summary(results)
 
 
+def compat_plugins(boot: dict[str, Any]) -> list[object]:
+    """The ``pytest_pyodide`` stand-in (``harness/inside/compat``), for a suite that uses
+    pytest-pyodide (the host found it in its files): made importable (after everything else
+    on ``sys.path``, so it shadows nothing), told the runtime's name, and its plugin modules
+    returned for every session, as pytest-pyodide's entry point would load them."""
+    if not boot.get("pytest_pyodide"):
+        return []
+    import importlib
+
+    compat = os.path.join(boot["runtime_root"], "harness", "inside", "compat")
+    if compat not in sys.path:
+        sys.path.append(compat)
+    import pytest_pyodide
+    from pytest_pyodide import _state
+
+    _state.configure(boot.get("runtime", "node"), boot.get("mounts", []))
+    return [importlib.import_module(name) for name in pytest_pyodide.PLUGINS]
+
+
 class UsageProblem(Exception):
     """The runtime's pytest rejected the arguments or could not import a conftest (exit 4)."""
 
@@ -85,7 +104,7 @@ class Session:
     ``describe`` or ``run``, then run once; ``pytest.main`` minus its printing of usage
     errors, which the host prints instead."""
 
-    def __init__(self, args: list[str], plugin: EventPlugin, coverage: Any) -> None:
+    def __init__(self, args: list[str], plugin: EventPlugin, coverage: Any, extra: list[object]) -> None:
         import pytest
 
         from harness.inside import pytest_compat
@@ -95,7 +114,7 @@ class Session:
         self.coverage = coverage
         try:
             with _pytest_version_env():
-                self.config = pytest_compat.prepare_config(args, [plugin])
+                self.config = pytest_compat.prepare_config(args, [plugin, *extra])
         except pytest_compat.conftest_import_failure() as exc:
             cause = "".join(traceback.format_exception_only(type(exc.cause), exc.cause)).strip()
             raise UsageProblem(f"ImportError while loading conftest '{exc.path}' in the runtime: {cause}") from None
@@ -346,7 +365,7 @@ def _prepare(boot: dict[str, Any], args: list[str], send: Send, recv: Recv) -> S
     stream, coverage_error = start_coverage(boot.get("coverage"))
     if coverage_error is not None:
         raise UsageProblem(coverage_error)
-    return Session(args, EventPlugin(send, recv, coverage=stream), stream)
+    return Session(args, EventPlugin(send, recv, coverage=stream), stream, compat_plugins(boot))
 
 
 def _run(session: Session) -> int:

@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from packaging.version import InvalidVersion, Version
 
 from harness.errors import HarnessError
-from harness.provision import integrity
+from harness.provision import integrity, progress
 from harness.provision.store import TMP_PREFIX, atomic_dir, atomic_write_bytes, cache_root, remove_dir, say
 from harness.provision.tags import RuntimeTags, pyemscripten_version, runtime_tags
 
@@ -217,15 +217,18 @@ def _fetch(version: str, final: Path) -> None:
         raise HarnessError("npm not found; install Node.js 20+ (apt-get install nodejs npm)")
     final.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=TMP_PREFIX + "pack-", dir=final.parent) as work:
-        proc = subprocess.run(
-            [npm, "pack", f"pyodide@{version}", "--json", "--loglevel=error"],
-            cwd=work,
-            capture_output=True,
-            text=True,
-        )
-        tarballs = list(Path(work).glob("*.tgz"))
-        if proc.returncode != 0 or len(tarballs) != 1:
-            raise HarnessError(_npm_failure(version, proc))
+        # npm reports no byte progress: a spinner while it runs, the size once it is done.
+        with progress.task("downloading", "downloaded", f"Pyodide {version} from npm") as advance:
+            proc = subprocess.run(
+                [npm, "pack", f"pyodide@{version}", "--json", "--loglevel=error"],
+                cwd=work,
+                capture_output=True,
+                text=True,
+            )
+            tarballs = list(Path(work).glob("*.tgz"))
+            if proc.returncode != 0 or len(tarballs) != 1:
+                raise HarnessError(_npm_failure(version, proc))
+            advance(tarballs[0].stat().st_size)
         with atomic_dir(final) as tmp:
             _extract_package(tarballs[0], tmp)
             try:
@@ -261,7 +264,11 @@ def _npm_failure(version: str, proc: subprocess.CompletedProcess[str]) -> str:
 def _extract_package(tgz: Path, dest: Path) -> None:
     """Extract the tarball's ``package/`` files into ``dest`` (regular files and dirs only)."""
     try:
-        with tarfile.open(tgz, "r:gz") as tar:
+        with (
+            progress.task("unpacking", "unpacked", tgz.name, total=tgz.stat().st_size) as advance,
+            tgz.open("rb") as raw,
+            tarfile.open(fileobj=progress.CountingReader(raw, advance), mode="r:gz") as tar,
+        ):
             for member in tar:
                 parts = PurePosixPath(member.name).parts
                 if len(parts) < 2 or parts[0] != "package" or ".." in parts:

@@ -24,11 +24,13 @@ from typing import Any
 from packaging.utils import NormalizedName, canonicalize_name
 
 from harness.errors import HarnessError
+from harness.provision import progress
 from harness.provision.store import content_path, file_sha256, store_bytes, store_file
 
 # The URL Pyodide's loader itself uses for a release's packages (pyodide.asm.js/.mjs).
 CDN_URL = "https://cdn.jsdelivr.net/pyodide/v{version}/full/"
 PACKAGE_URL_ENV = "HARNESS_PACKAGE_URL"
+CHUNK = 1 << 16  # bytes read at a time (progress is reported per chunk)
 FETCH_TIMEOUT = float(os.environ.get("HARNESS_FETCH_TIMEOUT", "60"))
 
 
@@ -173,7 +175,14 @@ def fetch(package: LockPackage, base: str, dist_dir: Path | None, label: str) ->
 def _download(url: str, package: LockPackage, label: str) -> bytes:
     try:
         with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as response:
-            return bytes(response.read())
+            size = response.headers.get("Content-Length")
+            total = int(size) if size and size.isdigit() else None
+            chunks = []
+            with progress.task("downloading", "downloaded", package.file_name, total) as advance:
+                while chunk := response.read(CHUNK):
+                    chunks.append(chunk)
+                    advance(len(chunk))
+            return b"".join(chunks)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise Unreachable(

@@ -35,7 +35,7 @@ from packaging.version import Version
 
 from harness.errors import HarnessError
 from harness.provision import lock as lockfile
-from harness.provision import wheelfile
+from harness.provision import progress, wheelfile
 from harness.provision.store import TMP_PREFIX, cache_root, store_file
 from harness.provision.tags import RuntimeTags
 
@@ -50,6 +50,7 @@ markers.default_environment = lambda: dict(env)
 sys.argv = ["pip", *sys.argv[2:]]
 runpy.run_module("pip", run_name="__main__", alter_sys=True)
 """
+_DOWNLOADING = re.compile(r"\s*Downloading (\S+) \(([\d.]+) ([kKMG]?B)\)")
 _NOT_FOUND = re.compile(r"No matching distribution found for (\S+)")
 _FROM_VERSIONS = re.compile(r"\(from versions: ([^)]*)\)")
 _NETWORK_HINTS = ("NewConnectionError", "connection broken by", "Could not fetch URL", "ConnectTimeout")
@@ -229,10 +230,13 @@ class Resolver:
         request = self.request
         downloads = cache_root() / "wheels"
         downloads.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=TMP_PREFIX + "pip-", dir=downloads) as work:
-            proc = _run_pip(request, requirements, Path(work), downloads)
-            if proc.returncode != 0:
-                output = proc.stdout + proc.stderr
+        with (
+            tempfile.TemporaryDirectory(prefix=TMP_PREFIX + "pip-", dir=downloads) as work,
+            progress.downloads(f"wheels for {request.label}") as announce,
+        ):
+            returncode, output = _run_pip(request, requirements, Path(work), downloads, announce)
+            if returncode != 0:
+                announce.discard()
                 missing = _NOT_FOUND.search(output)
                 if missing and request.lock is not None:
                     req = _requirement(missing.group(1))
@@ -295,18 +299,36 @@ def _scan_find_links(dirs: Sequence[Path], tags: RuntimeTags) -> dict[Normalized
 
 
 def _run_pip(
-    request: Request, requirements: list[str], dest: Path, downloads: Path
-) -> subprocess.CompletedProcess[str]:
+    request: Request, requirements: list[str], dest: Path, downloads: Path, announce: progress.Downloads
+) -> tuple[int, str]:
+    """Run ``pip download``, announcing each wheel it downloads as its line arrives;
+    (exit status, all its output).
+
+    pip's own bar is off (it would draw into a pipe); its "Downloading NAME (SIZE)" lines
+    drive harness.provision.progress instead. stderr goes to a file, so no pipe fills up.
+    """
     import json
 
     links = [arg for d in request.find_links for arg in ("--find-links", str(d.absolute()))]
     cmd = [
         sys.executable, "-c", _PIP_BOOTSTRAP, json.dumps(request.marker_env()),
         "download", *request.tags.pip_args(), *links, "--find-links", str(downloads), "-d", str(dest),
-        "--disable-pip-version-check", "--no-input", "-q",
+        "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
         *requirements, *(arg for f in request.requirement_files for arg in ("-r", str(f))),
     ]  # fmt: skip
-    return subprocess.run(cmd, capture_output=True, text=True)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            found = _DOWNLOADING.match(line)
+            if found:
+                name = found.group(1).rpartition("/")[2]  # older pip prints the URL
+                announce(name, progress.parse_size(found.group(2), found.group(3)))
+        returncode = proc.wait()
+        err.seek(0)
+        return returncode, "".join(lines) + err.read()
 
 
 def _pip_failure(request: Request, output: str) -> str:

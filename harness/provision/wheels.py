@@ -29,7 +29,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.provision import integrity, wheelfile
+from harness.provision import integrity, progress, wheelfile
 from harness.provision.resolve import Chosen, Request, Resolver
 from harness.provision.store import atomic_dir, atomic_write_bytes, cache_root, file_sha256, remove_dir, say
 
@@ -136,9 +136,10 @@ def _build(request: Request, chosen: list[Chosen]) -> Site:
         say(f"cached site-packages {final.name} was damaged ({damage}); rebuilding it")
     try:
         if final.exists():
-            remove_dir(final)  # damaged (entries land atomically): build it anew
-        with atomic_dir(final) as tmp:
-            manifest = _populate(tmp, final, request, chosen)
+            remove_dir(final)  # damaged by hand (entries land atomically): build it anew
+        unpacking = progress.task("unpacking", "unpacked", f"{len(chosen)} wheels", sum(_sizes(chosen)))
+        with atomic_dir(final) as tmp, unpacking as advance:
+            manifest = _populate(tmp, final, request, chosen, advance)
             manifest["files"] = integrity.record(tmp)  # what it held, to tell later (integrity)
             atomic_write_bytes(tmp / MANIFEST, json.dumps(manifest, indent=1).encode())
     except (OSError, zipfile.BadZipFile) as exc:
@@ -176,10 +177,17 @@ def _damage(site: Path, check: Callable[[Path, integrity.Records], list[str]]) -
     return f"{integrity.describe(wrong)} changed" if wrong else None
 
 
-def _populate(tmp: Path, final: Path, request: Request, chosen: list[Chosen]) -> dict[str, Any]:
+def _sizes(chosen: list[Chosen]) -> list[int]:
+    return [item.path.stat().st_size for item in chosen]
+
+
+def _populate(
+    tmp: Path, final: Path, request: Request, chosen: list[Chosen], advance: progress.Advance
+) -> dict[str, Any]:
     """Unpack everything into ``tmp`` (renamed to ``final``); the manifest describing it."""
     wheels, shared, extensions = [], [], []
     for item in sorted(chosen, key=lambda c: c.name):
+        advance(item.path.stat().st_size)
         if item.dynlib:
             names = _unpack_archive(item.path, tmp / LIB_DIR)
             shared += [f"{RUNTIME_LIB}/{n}" for n in names if _loadable(n, request.tags.python_xy)]

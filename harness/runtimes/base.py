@@ -96,12 +96,15 @@ def _mount_dirs(points: tuple[Path, ...]) -> tuple[Path, ...]:
 def runtime_files() -> list[tuple[str, str]]:
     """(path inside the runtime, path on the host) for the Python that runs inside.
 
-    Only ``harness/__init__`` and ``harness/inside`` go in: they are stdlib-only (plus
-    pytest) by design. ``wasm_patches`` goes in whole (Python plus any JS it loads).
+    Only ``harness/__init__`` and ``harness/inside`` (with ``inside/compat``, the
+    ``pytest_pyodide`` stand-in) go in: they are stdlib-only (plus pytest) by
+    design. ``wasm_patches`` goes in whole (Python plus any JS it loads).
     """
     package = Path(harness.__file__).resolve().parent
     sources = [package / "__init__.py"]
     sources += sorted((package / "inside").glob("*.py"))
+    compat = package / "inside" / "compat"  # the pytest_pyodide stand-in, .py and .mjs
+    sources += sorted(p for p in compat.rglob("*") if p.is_file() and p.suffix in (".py", ".mjs"))
     patches = Path(wasm_patches.__file__).resolve().parent
     sources += sorted(p for p in patches.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     files = []

@@ -6,6 +6,7 @@ straight to the terminal and can never be mistaken for an event.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -36,6 +37,24 @@ def find_node() -> str:
     return node
 
 
+# V8 flags that give Node JSPI (WebAssembly stack switching), newest API first: Pyodide
+# 314 uses either (``WebAssembly.Suspending``, or Node 20's ``WebAssembly.Suspender``).
+JSPI_FLAGS = ("--experimental-wasm-jspi", "--experimental-wasm-stack-switching")
+
+
+@functools.cache
+def jspi_flag(node: str) -> str | None:
+    """The flag this ``node`` accepts for JSPI, if any (asked once per executable)."""
+    for flag in JSPI_FLAGS:
+        try:
+            probe = subprocess.run([node, flag, "-e", "0"], capture_output=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if probe.returncode == 0:
+            return flag
+    return None
+
+
 def node_version(node: str) -> str:
     """``v20.20.2``-style version string of ``node``."""
     try:
@@ -63,6 +82,9 @@ class NodeRuntime(Runtime):
         event_read, event_write = os.pipe()
         command_read, command_write = os.pipe()
         document = self.boot.document() | {"event_fd": event_write, "command_fd": command_read}
+        # A pytest-pyodide suite may await JavaScript from a test: JSPI lets it.
+        flags = [flag] if document.get("pytest_pyodide") and (flag := jspi_flag(node)) else []
+        document["node_flags"] = flags
         plan = snapshot.plan(document, major)
         if plan is not None:
             document["snapshot"] = plan
@@ -72,7 +94,7 @@ class NodeRuntime(Runtime):
         self._stderr = StderrTail(sys.stderr)
         try:
             self._process = subprocess.Popen(
-                [node, str(browsers.entry("node/main.mjs")), self._boot_file],
+                [node, *flags, str(browsers.entry("node/main.mjs")), self._boot_file],
                 pass_fds=(event_write, command_read),
                 stdin=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,

@@ -81,7 +81,7 @@ def key(boot_document: dict[str, Any], node_major: int) -> str:
     that changes in place), the site-packages dir (path and its manifest's mtime, which
     changes if the entry is rebuilt), the content of every runtime-side file (their code is
     in the heap, and ``runner.preload`` decides what is imported), the harness version, the
-    Node major version and this file's format.
+    Node major version and V8 flags, and this file's format.
     """
     dist = Path(boot_document["dist"])
     site = [Path(p) for p in boot_document["sys_path"]]
@@ -96,6 +96,7 @@ def key(boot_document: dict[str, Any], node_major: int) -> str:
                 _stat_part(dist / "pyodide.asm.wasm"),
                 [_stat_part(p / ".harness-manifest.json") for p in site],
                 boot_document["runtime_root"],
+                boot_document.get("node_flags", []),  # e.g. JSPI's, for pytest-pyodide suites
             ]
         ).encode()
     )
