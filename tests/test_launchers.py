@@ -299,9 +299,7 @@ def test_remote_that_refuses_the_session_is_one_line(tmp_path: Path, grid) -> No
 def test_driver_errors_are_one_line(tmp_path: Path) -> None:
     (tmp_path / "test_a.py").write_text("def test(): pass\n")
     line = one_line_error(run_harness(tmp_path, runtime="chromium", harness_args=("--driver", "puppeteer")))
-    assert (
-        line == "ERROR: unknown driver 'puppeteer' for --driver; choose one of: direct, playwright, selenium"
-    )
+    assert line == "ERROR: unknown driver 'puppeteer' for --driver; choose one of: direct, playwright, selenium"
     empty = tmp_path / "empty-path"
     empty.mkdir()
     ran = run_harness(tmp_path, runtime="chromium", harness_args=("--driver", "selenium"), env={"PATH": str(empty)})
