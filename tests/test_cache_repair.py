@@ -14,7 +14,9 @@ from helpers import Result, run_harness
 
 
 def _notes(ran: Result) -> list[str]:
-    return [line for line in ran.stderr.splitlines() if line.startswith("harness: ")]
+    """The harness's lines about the cache (download progress left out)."""
+    progress = ("harness: downloaded ", "harness: unpacked ", "harness: downloading ", "harness: unpacking ")
+    return [line for line in ran.stderr.splitlines() if line.startswith("harness: ") and not line.startswith(progress)]
 
 
 def _passes(project: Path) -> Result:
