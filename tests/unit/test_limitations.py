@@ -4,7 +4,7 @@ Pure tests on failure texts captured from real runs (``harness run`` on Pyodide 
 0.27.4 under Node 20, probe tests written for each limitation, texts read back from the JUnit
 XML). Each text below is the tail of the real report (from the last ``>`` source line on) or,
 for a crash, the real crash report with the JavaScript stack cut after two frames per block;
-the comment names the probe test and the version. ``tests/test_limitations.py`` runs the
+the comment names the probe test and the version. ``tests/test_limitations_live.py`` runs the
 probe project live.
 """
 
