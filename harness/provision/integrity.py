@@ -10,10 +10,11 @@ rebuilds what does not match and says so.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from harness.provision.store import file_sha256
 
 # relative path -> [size, sha256 hex]
 Records = dict[str, list[object]]
@@ -27,7 +28,7 @@ def record(root: Path, skip: Iterable[str] = ()) -> Records:
         relative = path.relative_to(root).as_posix()
         if relative in skipped or not path.is_file() or path.is_symlink():
             continue
-        records[relative] = [path.stat().st_size, _sha256(path)]
+        records[relative] = [path.stat().st_size, file_sha256(path)]
     return records
 
 
@@ -48,7 +49,7 @@ def wrong_contents(root: Path, records: Mapping[str, list[object]]) -> list[str]
     wrong = []
     for relative, (size, digest) in records.items():
         try:
-            if os.stat(root / relative).st_size != size or _sha256(root / relative) != digest:
+            if os.stat(root / relative).st_size != size or file_sha256(root / relative) != digest:
                 wrong.append(relative)
         except OSError:
             wrong.append(relative)
@@ -59,11 +60,3 @@ def describe(names: list[str]) -> str:
     """``a, b and 3 more`` for a one-line message."""
     shown = ", ".join(names[:2])
     return shown + (f" and {len(names) - 2} more" if len(names) > 2 else "")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
