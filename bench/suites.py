@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,27 +61,35 @@ class Suite:
     expected: dict[str, int] | None = None
 
 
-def small(n: int) -> Suite:
-    """``n`` tiny tests in files of 50: asserts, a fixture, a parametrized test."""
-    root = _fresh(f"small-{n}")
+def _generated(name: str, n: int, head: str, test: Callable[[int], str], tail: str, prefix: str) -> Path:
+    """A fresh project of ``n`` tests in files of 50: a conftest fixture ``base``, then per
+    file ``head`` and ``test(i)`` for each of its tests; the last file ends with ``tail``
+    (its 3 tests of other outcomes)."""
+    root = _fresh(name)
     (root / "conftest.py").write_text("import pytest\n\n\n@pytest.fixture\ndef base():\n    return 7\n")
     files = (n - 3 + TESTS_PER_FILE - 1) // TESTS_PER_FILE
     left = n - 3
     for f in range(files):
         count = min(TESTS_PER_FILE, left)
         left -= count
-        body = ["import pytest\n"]
-        for i in range(count):
-            if i % 10 == 9:
-                body.append(f"\n@pytest.mark.parametrize('x', [{i}])\ndef test_{i}(x):\n"
-                            f"    assert x * 2 == {2 * i}\n")  # fmt: skip
-            elif i % 5 == 4:
-                body.append(f"\ndef test_{i}(base):\n    assert base + {i} == {7 + i}\n")
-            else:
-                body.append(f"\ndef test_{i}():\n    assert sum(range({i})) == {i * (i - 1) // 2}\n")
+        body = [head, *(test(i) for i in range(count))]
         if f == files - 1:
-            body.append(OUTCOME_TESTS)
-        (root / f"test_gen_{f:03d}.py").write_text("\n".join(body))
+            body.append(tail)
+        (root / f"{prefix}_{f:03d}.py").write_text("\n".join(body))
+    return root
+
+
+def _small_test(i: int) -> str:
+    if i % 10 == 9:
+        return f"\n@pytest.mark.parametrize('x', [{i}])\ndef test_{i}(x):\n    assert x * 2 == {2 * i}\n"
+    if i % 5 == 4:
+        return f"\ndef test_{i}(base):\n    assert base + {i} == {7 + i}\n"
+    return f"\ndef test_{i}():\n    assert sum(range({i})) == {i * (i - 1) // 2}\n"
+
+
+def small(n: int) -> Suite:
+    """``n`` tiny tests in files of 50: asserts, a fixture, a parametrized test."""
+    root = _generated(f"small-{n}", n, "import pytest\n", _small_test, OUTCOME_TESTS, "test_gen")
     return Suite(f"small-{n}", root, ["."], n)
 
 
@@ -111,36 +120,26 @@ def test_zz_xfail(selenium):
 """
 
 
+def _pyodide_style_test(i: int) -> str:
+    if i % 10 == 9:
+        return (f"\n@pytest.mark.parametrize('x', [{i}])\n@run_in_pyodide\n"
+                f"def test_{i}(selenium, x):\n    assert x * 2 == {2 * i}\n")  # fmt: skip
+    if i % 10 == 4:
+        return f"\n@run_in_pyodide\ndef test_{i}(selenium, base):\n    assert base + {i} == {7 + i}\n"
+    if i % 10 == 7:
+        return (f"\n@run_in_pyodide\nasync def test_{i}(selenium):\n    import asyncio\n\n"
+                f"    await asyncio.sleep(0)\n    assert {i} + 1 == {i + 1}\n")  # fmt: skip
+    if i % 10 == 2:
+        return f"\ndef test_{i}(selenium):\n    assert selenium.run('sum(range({i}))') == {i * (i - 1) // 2}\n"
+    return f"\n@run_in_pyodide\ndef test_{i}(selenium):\n    assert sum(range({i})) == {i * (i - 1) // 2}\n"
+
+
 def pyodide_style(n: int) -> Suite:
     """``n`` tests written for pytest-pyodide, in files of 50: ``@run_in_pyodide`` bodies
     (plain, parametrized, with a conftest fixture, ``async``) and ``selenium.run`` calls."""
-    root = _fresh(f"pyodide-style-{n}")
-    (root / "conftest.py").write_text("import pytest\n\n\n@pytest.fixture\ndef base():\n    return 7\n")
-    files = (n - 3 + TESTS_PER_FILE - 1) // TESTS_PER_FILE
-    left = n - 3
-    for f in range(files):
-        count = min(TESTS_PER_FILE, left)
-        left -= count
-        body = [PYODIDE_STYLE_HEAD]
-        for i in range(count):
-            if i % 10 == 9:
-                body.append(f"\n@pytest.mark.parametrize('x', [{i}])\n@run_in_pyodide\n"
-                            f"def test_{i}(selenium, x):\n    assert x * 2 == {2 * i}\n")  # fmt: skip
-            elif i % 10 == 4:
-                body.append(f"\n@run_in_pyodide\ndef test_{i}(selenium, base):\n    assert base + {i} == {7 + i}\n")
-            elif i % 10 == 7:
-                body.append(f"\n@run_in_pyodide\nasync def test_{i}(selenium):\n    import asyncio\n\n"
-                            f"    await asyncio.sleep(0)\n    assert {i} + 1 == {i + 1}\n")  # fmt: skip
-            elif i % 10 == 2:
-                body.append(
-                    f"\ndef test_{i}(selenium):\n    assert selenium.run('sum(range({i}))') == {i * (i - 1) // 2}\n"
-                )
-            else:
-                body.append(f"\n@run_in_pyodide\ndef test_{i}(selenium):\n"
-                            f"    assert sum(range({i})) == {i * (i - 1) // 2}\n")  # fmt: skip
-        if f == files - 1:
-            body.append(PYODIDE_STYLE_OUTCOMES)
-        (root / f"test_pp_{f:03d}.py").write_text("\n".join(body))
+    root = _generated(
+        f"pyodide-style-{n}", n, PYODIDE_STYLE_HEAD, _pyodide_style_test, PYODIDE_STYLE_OUTCOMES, "test_pp"
+    )
     expected = {"failed": 1, "passed": n - 3, "skipped": 1, "xfailed": 1}
     return Suite(f"pyodide-style-{n}", root, ["."], n, "written for pytest-pyodide", expected)
 
