@@ -75,7 +75,9 @@ def machine() -> dict[str, str]:
         "python": sys.version.split()[0],
         "node": _version(["node", "--version"]),
         "pyodide_dist": str(dist),
-        "site_packages": ", ".join(json.loads((site / ".harness-manifest.json").read_text())["wheels"]),
+        "site_packages": ", ".join(
+            w["file"] for w in json.loads((site / ".harness-manifest.json").read_text())["wheels"]
+        ),
         "host_pytest": _version([sys.executable, "-m", "pytest", "--version"]),
     }
 

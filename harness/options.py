@@ -29,6 +29,8 @@ from typing import Any, Literal
 
 from harness.coverage.sink import CoverageSettings
 from harness.errors import HarnessError
+from harness.host.autoscale import cpus
+from harness.host.scheduler import DIST_MODES
 from harness.provision.distribution import DEFAULT_VERSION
 from harness.report.github import on_github
 from harness.report.shard import ShardSpec
@@ -181,8 +183,17 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "workers",
         ("-n", "--workers"),
-        "run the tests in N runtimes side by side, load-balanced ('auto': one per CPU)",
+        "run the tests in N runtimes side by side, load-balanced ('auto': one, and up to one per CPU "
+        "when the suite is big enough to gain)",
         metavar="N",
+    ),
+    Option(
+        "dist",
+        ("--dist",),
+        "how -n spreads the tests, as pytest-xdist: load (default: any test anywhere), loadscope "
+        "(a module's or class's tests in one runtime), loadfile (a file's), loadgroup (tests marked "
+        "xdist_group(name) together), worksteal (a part each, idle runtimes take over the rest)",
+        metavar="MODE",
     ),
     Option(
         "no_patches",
@@ -391,13 +402,11 @@ def _number(flag: str, value: str, *, minimum: float = 0, maximum: float = float
 
 
 def _workers(value: str | None) -> int:
-    """``-n``: a positive number, or ``auto`` (the CPUs this process may use)."""
+    """``-n``: a positive number, or ``auto`` (at most the CPUs this process may use)."""
     if value in (None, ""):
         return 1
     if value == "auto":
-        if hasattr(os, "sched_getaffinity"):
-            return max(1, len(os.sched_getaffinity(0)))
-        return os.cpu_count() or 1
+        return cpus()
     if not value.isdigit() or int(value) < 1:
         raise HarnessError(f"-n/--workers expects a number of runtimes or 'auto', not {value!r}")
     return int(value)
@@ -438,7 +447,9 @@ class Settings:
     patches: bool = True
     timeout: float | None = None  # None (or 0 given): no limit
     coverage: CoverageSettings | None = None
-    workers: int = 1  # -n: runtimes side by side
+    workers: int = 1  # -n: runtimes side by side (with -n auto: at most)
+    workers_auto: bool = False  # -n auto: one runtime, more when the suite is big enough
+    dist: str = "load"  # --dist: pytest-xdist's distribution mode
     annotations: bool = False  # failures as GitHub workflow commands
     report_json: Path | None = None
     shard: ShardSpec | None = None
@@ -466,11 +477,21 @@ class Settings:
             timeout=(_number("--timeout", timeout) or None) if timeout not in (None, "") else None,
             coverage=_coverage(values),
             workers=_workers(values.get("workers")),
+            workers_auto=values.get("workers") == "auto",
+            dist=_dist(values.get("dist")),
             annotations=_annotations(values.get("annotations")),
             report_json=Path(values["report_json"]) if values.get("report_json") else None,
             shard=ShardSpec.parse(values["shard"]) if values.get("shard") else None,
             launch=LaunchSettings.from_values(values),
         )
+
+
+def _dist(value: str | None) -> str:
+    if value in (None, ""):
+        return "load"
+    if value not in DIST_MODES:
+        raise HarnessError(f"--dist expects {', '.join(DIST_MODES[:-1])} or {DIST_MODES[-1]}, not {value!r}")
+    return value
 
 
 def _annotations(value: str | None) -> bool:

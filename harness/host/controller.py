@@ -4,7 +4,7 @@ Registered as a plugin on the host's pytest session (the role pytest-xdist's DSe
 plays): it stops local collection, and its ``pytest_runtestloop`` is the single main loop
 that takes events off the queue (one queue for every runtime) and dispatches each to one
 ``_on_<type>`` method. Those hand reports to the ``Replayer`` (host hooks), tell the
-``LoadScheduler`` what finished and the runtimes what to run next, and ask the
+scheduler what finished and the runtimes what to run next, and ask the
 ``RuntimePool`` to replace a runtime that died or timed out. How the session ends (exit
 status 0-5) is decided by the same pytest machinery as natively: counters fed by the
 replayed reports, or the exception the runtime's session ended with, raised again here.
@@ -23,12 +23,12 @@ from typing import Any
 import pytest
 
 from harness.errors import HarnessError
-from harness.host import limitations
+from harness.host import autoscale, limitations
 from harness.host.intake import Eof, Incoming
 from harness.host.pool import PoolError, RuntimePool, Slot
 from harness.host.pytest_cache import write_value
 from harness.host.replay import Replayer
-from harness.host.scheduler import LoadScheduler
+from harness.host.scheduler import Scheduler, make_scheduler
 from harness.inside import protocol, pytest_compat
 from harness.options import Settings, strip_plugin_args
 from harness.provision import distribution as dist
@@ -115,13 +115,18 @@ class Controller:
         self.select = select  # --shard: which of the collected tests this session runs
         self.settings = settings
         self.boot = boot
-        self.pool = RuntimePool(settings.runtime, boot, settings.workers)
+        self.pool = RuntimePool(settings.runtime, boot, self._first_runtimes())
         self.ready: protocol.Ready | None = None
         self.session_start: protocol.SessionStart | None = None  # the primary's
         self.early: list[tuple[str, Incoming]] = []  # events read before the main loop
         self.summaries: list[str] = []  # the runtimes' own pytest_terminal_summary output
         self.replayer: Replayer | None = None
-        self.scheduler: LoadScheduler | None = None
+        self.scheduler: Scheduler | None = None
+        self.run_sent = 0.0  # when the first runtimes were told to run (monotonic)
+        self.start_cost = 0.0  # seconds from a runtime's launch to its collection's end
+        self.scheduled_at = 0.0  # when the first tests were handed out
+        self.ran = 0  # tests finished
+        self.autoscale: str | None = None  # -n auto: what was decided and why, once decided
         self.collected: frozenset[str] = frozenset()  # the primary's collection (before --shard)
         self.ending = Ending()
         self.tree_packages: list[protocol.TreePackage] = []
@@ -181,8 +186,9 @@ class Controller:
         """Start the runtimes' sessions before the terminal prints its header, so the header
         can show what the runtime's own plugins and conftests add to it."""
         self.replayer = Replayer(session)
+        self.run_sent = time.monotonic()
         for slot in self.pool:
-            slot.runtime.run(self.args)
+            self._run(slot, report_collection=slot.worker_id == self.pool.primary)
         primary = self.pool.primary
         while True:
             got = self.pool.events.get(timeout=None)
@@ -212,8 +218,24 @@ class Controller:
             return False
         self.boot.cleanup()
         self.boot = session_boot_config(self.config, self.settings)  # fetches/builds them anew
-        self.pool = RuntimePool(self.settings.runtime, self.boot, self.settings.workers)
+        self.pool = RuntimePool(self.settings.runtime, self.boot, self._first_runtimes())
         return True
+
+    def _first_runtimes(self) -> int:
+        """``-n N``: N runtimes from the start; ``-n auto``: one (see ``harness.host.autoscale``)."""
+        return 1 if self.settings.workers_auto else self.settings.workers
+
+    def _expected_runtimes(self) -> int:
+        """How many runtimes the work is shared by (or may be, under ``-n auto``)."""
+        if self.settings.workers_auto and self.autoscale is None:
+            return self.settings.workers
+        return len(self.pool)
+
+    def _run(self, slot: Slot, *, report_collection: bool) -> None:
+        """Start ``slot``'s session; only the primary reports its collection (the host
+        replays that one), and xdist_group names travel only when loadgroup needs them."""
+        groups = report_collection and self.settings.dist == "loadgroup"
+        slot.runtime.run(self.args, report_collection=report_collection, groups=groups)
 
     def pytest_report_header(self) -> list[str]:
         """The host's lines are pytest's own, above; these say where the tests run (as
@@ -225,6 +247,13 @@ class Controller:
         count = len(self.pool)
         name = self.settings.runtime
         runtimes = f"{count} {name} runtimes (-n {count})" if count > 1 else f"{name} runtime"
+        if self.settings.workers_auto:
+            runtimes = (
+                f"{name} runtime (-n auto: one to start with, up to {self.settings.workers} when the tests left "
+                f"would take over {autoscale.START_FACTOR:g}x what starting a runtime takes)"
+            )
+        if count > 1 or self.settings.workers_auto:
+            runtimes += f", --dist {self.settings.dist}"
         start = self.session_start
         plugins = ", ".join(start["plugins"]) if start and start["plugins"] else "none"
         return [
@@ -259,7 +288,7 @@ class Controller:
                 patches=[p["name"] for p in r["patches"] if p["applied"]],
                 patch_summary=r["patch_summary"],
             )
-        return info | {"workers": len(self.pool)}
+        return info | {"workers": len(self.pool), "dist": self.settings.dist}
 
     # -- the run ----------------------------------------------------------------------
 
@@ -362,10 +391,14 @@ class Controller:
             slot.collection = frozenset(event["nodeids"])
         else:
             self.collected = frozenset(event["nodeids"])
+            self.start_cost = time.monotonic() - self.run_sent + self.ready["boot_ms"] / 1000 if self.ready else 0.0
             if self.select is not None:
                 event = self._select(event, self.select)
             self._replay.on_collection_finish(event)
-            self.scheduler = LoadScheduler(event["nodeids"], len(self.pool))
+            self.scheduler = make_scheduler(
+                self.settings.dist, event["nodeids"], self._expected_runtimes(), event["groups"]
+            )
+            self.scheduled_at = time.monotonic()
         if self.scheduler is None:
             return
         for other in self.pool if slot.worker_id == self.pool.primary else [slot]:
@@ -403,11 +436,32 @@ class Controller:
 
     def _on_logfinish(self, slot: Slot, event: protocol.LogFinish) -> None:
         self._replay.on_logfinish(slot.worker_id, event)
+        self.ran += 1
         if self.scheduler is not None:
             self.scheduler.finished(slot.worker_id, event["nodeid"])
             if self._replay.session.shouldfail or self._replay.session.shouldstop:
                 self.scheduler.stop()  # -x/--maxfail: no new tests, anywhere
+            if self.settings.workers_auto and self.autoscale is None:
+                self._autoscale()
             self._top_up(slot)
+
+    def _autoscale(self) -> None:
+        """``-n auto``: after the first tests, start more runtimes if the rest is worth it."""
+        assert self.scheduler is not None
+        elapsed = time.monotonic() - self.scheduled_at
+        left = self.scheduler.unfinished()
+        if elapsed < autoscale.PROBE_SECONDS and left:
+            return
+        decision = autoscale.decide(
+            self.ran, elapsed, left, self.start_cost, running=len(self.pool), most=self.settings.workers
+        )
+        self.autoscale = decision.line
+        if not decision.add:
+            self.scheduler.runtimes = len(self.pool)  # the rest in one go: no more top-ups
+            return
+        self.scheduler.runtimes = len(self.pool) + decision.add
+        for _ in range(decision.add):
+            self.pool.grow()
 
     def _top_up(self, slot: Slot) -> None:
         """Send ``slot`` more tests if it is about to run out, or ``shutdown`` if none are left."""
@@ -476,7 +530,7 @@ class Controller:
             self.scheduler.lost(slot.worker_id, blamed)
         resumable = (
             self.scheduler is not None
-            and self.scheduler.pool
+            and self.scheduler.unsent()
             and not session.shouldfail
             and not session.shouldstop
             and self.ending.collection_crash is None
@@ -492,7 +546,7 @@ class Controller:
         """Events of a replacement runtime before and at its ``ready``."""
         if event["type"] == "ready":
             self.pool.booted(slot)
-            slot.runtime.run(self.args)
+            self._run(slot, report_collection=False)
         elif event["type"] in ("error", "eof"):
             reason = boot_failure(slot.runtime, event)
             raise PoolError(f"could not restart the runtime: {reason}")
@@ -538,6 +592,8 @@ class Controller:
         for text in self.summaries:
             for line in text.rstrip("\n").split("\n"):
                 terminalreporter.write_line(line)
+        if self.autoscale is not None:
+            terminalreporter.write_line(f"harness: {self.autoscale}")
         if self.tree_packages:
             request = request_for(self.settings, self.boot.dist)
             for line in shadow.warnings(self.tree_packages, request):

@@ -85,6 +85,17 @@ class RuntimePool:
         slot.runtime.kill()
         slot.finished = True
 
+    def grow(self) -> Slot:
+        """One more runtime (``-n auto``), booting while the others keep running."""
+        slot = Slot(len(self.slots), self._new_runtime(len(self.slots), 0))
+        slot.booting_since = time.monotonic()
+        self.slots.append(slot)
+        try:
+            slot.runtime.start()
+        except HarnessError as exc:
+            raise PoolError(f"could not start another runtime: {exc}") from None
+        return slot
+
     def replace(self, slot: Slot) -> None:
         """A fresh runtime in ``slot``; it boots while the others keep running."""
         slot.runtime.kill()

@@ -1,46 +1,128 @@
-"""Which runtime runs which test next: load balancing over one or more runtimes.
+"""Which runtime runs which test next: pytest-xdist's distribution modes over ``-n`` runtimes.
 
-The idea of pytest-xdist's LoadScheduling: every runtime collects the whole suite; the
-host hands out collected node ids in chunks and tops a runtime up when it is about to run
-out, so fast and slow runtimes stay busy until the end. A runtime always holds at least
-two tests or has been told there are no more (it needs the next test to know which
-fixtures to tear down; see ``EventPlugin.pytest_runtestloop``). Chunks shrink as the pool
-empties, which evens out the finish. With one runtime the whole pool goes at once: no
-round trips at all.
+Every runtime collects the whole suite; the host hands out collected node ids. A runtime
+starts a test only once it knows the next one (``nextitem`` decides which fixtures are
+torn down; see ``EventPlugin.pytest_runtestloop``), so it waits whenever it holds fewer
+than two tests and has not been told that no more will come. The host therefore tops a
+runtime up *before* that: when it holds fewer than ``LOOKAHEAD`` tests (the running one
+included), or fewer than a quarter of its share of what is left, it gets enough to hold
+about half its share, in whole work units (pytest-xdist's low/high watermarks). Shares
+shrink as the pool empties, which evens out the finish. With one runtime the whole
+collection goes at once, in collection order: no round trips at all.
+
+The modes (``--dist``), as pytest-xdist defines them:
+
+- ``load``: any test anywhere; contiguous chunks from the front of the collection.
+- ``loadscope``: the tests of one module (module-level functions) or one class go to one
+  runtime, so module- and class-scoped fixtures are set up once.
+- ``loadfile``: the tests of one file go to one runtime.
+- ``loadgroup``: tests marked ``@pytest.mark.xdist_group(name=...)`` with the same name go
+  to one runtime; the others are distributed as ``load`` does.
+- ``worksteal``: each runtime owns a contiguous part of the collection; one that runs out
+  takes the second half of what the runtime with the most left has not been sent yet.
+  (pytest-xdist sends every part at once and asks a worker to give tests back; here the
+  unsent rest of a part stays on the host, so stealing needs no round trip and a runtime
+  that dies gives back exactly what it had not run.)
+
+Scope modes hand out the largest units first (as pytest-xdist does), tests within a unit in
+collection order.
 """
 
 from __future__ import annotations
 
 import collections
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+DIST_MODES = ("load", "loadscope", "loadfile", "loadgroup", "worksteal")
+
+# A runtime holding fewer tests than this (the running one included) is topped up: it then
+# still has a next test while the schedule command travels.
+LOOKAHEAD = 3
 
 
-class LoadScheduler:
-    """Tracks the pool of tests not yet sent and, per runtime, those sent but not finished."""
+def _names(nodeid: str) -> tuple[str, list[str]]:
+    """(file part, [class..., function]) of a node id, parameters left out.
 
-    def __init__(self, nodeids: Sequence[str], runtimes: int) -> None:
-        self.pool: collections.deque[str] = collections.deque(nodeids)
-        self.runtimes = runtimes
+    The file part ends at the first ``::``; class and function names are identifiers, so
+    the first ``[`` after the file part starts the parameters, which may hold anything
+    (``::`` included).
+    """
+    path, sep, rest = nodeid.partition("::")
+    if not sep:
+        return path, []
+    return path, rest.split("[", 1)[0].split("::")
+
+
+def file_of(nodeid: str) -> str:
+    """``loadfile``'s unit: the file the test is in."""
+    return _names(nodeid)[0]
+
+
+def scope_of(nodeid: str) -> str:
+    """``loadscope``'s unit: the test's class, or its module for a module-level function."""
+    path, names = _names(nodeid)
+    return "::".join([path, *names[:-1]])
+
+
+def unit_key(mode: str, groups: Mapping[str, str]) -> Callable[[str], str]:
+    """What a test's work unit is called in ``mode`` (tests with one key go to one runtime)."""
+    if mode == "loadscope":
+        return scope_of
+    if mode == "loadfile":
+        return file_of
+    if mode == "loadgroup":
+        return lambda nodeid: ("@" + groups[nodeid]) if nodeid in groups else nodeid
+    return lambda nodeid: nodeid
+
+
+def work_units(nodeids: Iterable[str], key: Callable[[str], str]) -> list[list[str]]:
+    """The tests grouped by ``key``, units in order of first appearance, tests in order."""
+    units: dict[str, list[str]] = {}
+    for nodeid in nodeids:
+        units.setdefault(key(nodeid), []).append(nodeid)
+    return list(units.values())
+
+
+class Scheduler:
+    """What every mode shares: per runtime, the tests sent but not finished; shutdowns."""
+
+    def __init__(self, runtimes: int) -> None:
+        self.runtimes = runtimes  # how many are expected (chunk sizes), not how many exist
         self.sent: dict[str, collections.deque[str]] = {}
         self.shut: set[str] = set()
 
-    def _chunk(self) -> int:
-        if self.runtimes == 1:
-            return len(self.pool)
-        return max(2, len(self.pool) // (4 * self.runtimes))
+    def unsent(self) -> int:
+        """Tests no runtime has been sent yet."""
+        raise NotImplementedError
+
+    def _take(self, worker: str, held: int) -> list[str]:
+        """Tests for ``worker``, which holds ``held`` (it asked: it is below the low mark)."""
+        raise NotImplementedError
+
+    def _give_back(self, worker: str, tests: list[str]) -> None:
+        """A lost runtime's unfinished tests, in order, to be handed out first."""
+        raise NotImplementedError
+
+    def _marks(self, left: int) -> tuple[int, int]:
+        """(low, high) watermarks for a runtime when ``left`` tests are still unsent."""
+        share = left // max(self.runtimes, 1)
+        high = max(LOOKAHEAD + 1, share // 2)
+        return max(LOOKAHEAD, min(share // 4, high - 1)), high
 
     def top_up(self, worker: str) -> tuple[list[str], bool]:
         """(tests to send ``worker`` now, whether to send ``shutdown`` after them).
 
-        Nothing if it holds enough; ``shutdown`` is sent once, as soon as the pool is empty,
-        since a runtime holding one test waits to learn whether another will come.
+        ``shutdown`` is sent once, as soon as nothing is left for it: a runtime holding one
+        test waits to learn whether another will come.
         """
         sent = self.sent.setdefault(worker, collections.deque())
-        if worker in self.shut or len(sent) >= 2:
+        if worker in self.shut:
             return [], False
-        chunk = [self.pool.popleft() for _ in range(min(self._chunk(), len(self.pool)))]
-        sent.extend(chunk)
-        if self.pool:
+        chunk: list[str] = []
+        if self.unsent() and (self.runtimes == 1 or len(sent) < self._marks(self.unsent())[0]):
+            chunk = self._take(worker, len(sent))
+            sent.extend(chunk)
+        if self.unsent():
             return chunk, False
         self.shut.add(worker)
         return chunk, True
@@ -51,15 +133,119 @@ class LoadScheduler:
             sent.remove(nodeid)
 
     def lost(self, worker: str, running: str | None) -> None:
-        """``worker`` died: ``running`` (reported failed) is done, the rest it held goes back
-        to the front of the pool in its original order."""
+        """``worker`` died: ``running`` (reported failed) is done, the rest it held is handed
+        out again first, in its original order."""
         sent = self.sent.pop(worker, collections.deque())
         self.shut.discard(worker)
-        self.pool.extendleft(reversed([n for n in sent if n != running]))
+        self._give_back(worker, [n for n in sent if n != running])
 
     def stop(self) -> None:
         """``-x``/``--maxfail`` or an interrupt: hand out nothing more."""
-        self.pool.clear()
+        raise NotImplementedError
 
     def unfinished(self) -> int:
-        return len(self.pool) + sum(len(s) for s in self.sent.values())
+        return self.unsent() + sum(len(s) for s in self.sent.values())
+
+
+class QueueScheduler(Scheduler):
+    """``load``, ``loadscope``, ``loadfile``, ``loadgroup``: one queue of work units that
+    every runtime takes from."""
+
+    def __init__(self, nodeids: Sequence[str], runtimes: int, key: Callable[[str], str]) -> None:
+        super().__init__(runtimes)
+        self.key = key
+        units = work_units(nodeids, key)
+        if runtimes > 1:
+            units.sort(key=len, reverse=True)  # largest first: the finish evens out (stable sort)
+        self.units: collections.deque[list[str]] = collections.deque(units)
+        self.left = len(nodeids)
+
+    def unsent(self) -> int:
+        return self.left
+
+    def _take(self, worker: str, held: int) -> list[str]:
+        if self.runtimes == 1:
+            chunk = [n for unit in self.units for n in unit]
+            self.units.clear()
+        else:
+            high = self._marks(self.left)[1]
+            chunk = []
+            while self.units and (not chunk or held + len(chunk) < high):
+                chunk += self.units.popleft()
+        self.left -= len(chunk)
+        return chunk
+
+    def _give_back(self, worker: str, tests: list[str]) -> None:
+        self.units.extendleft(reversed(work_units(tests, self.key)))
+        self.left += len(tests)
+
+    def stop(self) -> None:
+        self.units.clear()
+        self.left = 0
+
+
+class WorkStealScheduler(Scheduler):
+    """``worksteal``: contiguous parts, one per runtime; the unsent rest of a part can be
+    taken over by a runtime that ran out of its own."""
+
+    def __init__(self, nodeids: Sequence[str], runtimes: int) -> None:
+        super().__init__(runtimes)
+        size, extra = divmod(len(nodeids), max(runtimes, 1))
+        parts, start = [], 0
+        for i in range(max(runtimes, 1)):
+            end = start + size + (1 if i < extra else 0)
+            parts.append(collections.deque(nodeids[start:end]))
+            start = end
+        self.unclaimed = [p for p in parts if p]  # parts of runtimes that have not asked yet
+        self.parts: dict[str, collections.deque[str]] = {}
+        self.returned: collections.deque[str] = collections.deque()  # from lost runtimes
+
+    def unsent(self) -> int:
+        return len(self.returned) + sum(map(len, self.parts.values())) + sum(map(len, self.unclaimed))
+
+    def _take(self, worker: str, held: int) -> list[str]:
+        if worker not in self.parts:  # its first request: a part of its own (a replacement steals)
+            self.parts[worker] = self.unclaimed.pop(0) if self.unclaimed else collections.deque()
+        own = self.parts[worker]
+        want = self.unsent() if self.runtimes == 1 else self._marks(self.unsent())[1] - held
+        chunk: list[str] = []
+        while len(chunk) < want:
+            if not own:
+                own.extend(self.returned)
+                self.returned.clear()
+            if not own:
+                own.extend(self._steal())
+            if not own:
+                break
+            chunk.append(own.popleft())
+        return chunk
+
+    def _steal(self) -> list[str]:
+        """The second half (rounded up) of the largest unsent part, another runtime's or
+        one nobody claimed yet."""
+        victim = max([*self.parts.values(), *self.unclaimed], key=len, default=None)
+        if not victim:
+            return []
+        taken = [victim.pop() for _ in range((len(victim) + 1) // 2)]
+        self.unclaimed = [p for p in self.unclaimed if p]
+        return taken[::-1]
+
+    def _give_back(self, worker: str, tests: list[str]) -> None:
+        rest = self.parts.pop(worker, collections.deque())
+        self.returned.extendleft(reversed([*tests, *rest]))
+
+    def stop(self) -> None:
+        self.parts.clear()
+        self.unclaimed.clear()
+        self.returned.clear()
+
+
+def make_scheduler(
+    mode: str, nodeids: Sequence[str], runtimes: int, groups: Mapping[str, str] | None = None
+) -> Scheduler:
+    """The scheduler for ``--dist MODE`` (``groups``: node id -> xdist_group name)."""
+    if mode == "worksteal":
+        return WorkStealScheduler(nodeids, runtimes)
+    if mode not in DIST_MODES:
+        raise ValueError(f"unknown distribution mode {mode!r}")
+    return QueueScheduler(nodeids, runtimes, unit_key(mode, groups or {}))

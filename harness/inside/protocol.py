@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 
 # 2: ``run`` lost ``only``; the host schedules tests with ``schedule``/``shutdown``.
 # 3: ``session_start`` carries the runtime's header lines and plugins; ``describe``.
-VERSION = 3
+# 4: ``run`` says whether to report the collection and xdist_group names (``-n``: only the
+#    runtime whose collection the host replays reports it); ``collection_finish`` has ``groups``.
+VERSION = 4
 
 Location = list[Any]  # [path, lineno or None, domain]: pytest's location tuple as JSON
 
@@ -138,6 +140,7 @@ class CollectionFinish(TypedDict):
     type: Literal["collection_finish"]
     nodeids: list[str]
     lines: list[str]  # what lf/nf/stepwise print after "collected N items"
+    groups: dict[str, str]  # node id -> xdist_group name, for marked tests (when ``run`` asked)
 
 
 class LogStart(TypedDict):
@@ -279,6 +282,8 @@ class Run(TypedDict):
 
     type: Literal["run"]
     args: list[str]
+    report_collection: bool  # send collectreport/deselected/collection warnings (else only the list)
+    groups: bool  # put xdist_group names in collection_finish (--dist loadgroup)
 
 
 class Schedule(TypedDict):

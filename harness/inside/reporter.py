@@ -35,6 +35,10 @@ class EventPlugin:
         self._coverage = coverage  # a started CoverageStream, flushed after every test
         self._timeout: float | None = None
         self.config: pytest.Config | None = None
+        # Set by the ``run`` command: a runtime whose collection the host does not replay
+        # (``-n``: all but one) sends only the list; xdist_group names only for loadgroup.
+        self.report_collection = True
+        self.groups = False
 
     def emit(self, event: protocol.Event) -> None:
         self._send(protocol.encode(event))
@@ -91,6 +95,9 @@ class EventPlugin:
         """Silence the runtime's terminal and route cache writes to the host."""
         config.addinivalue_line(
             "markers", "timeout(seconds): fail the test if it runs longer (enforced by the harness host)"
+        )
+        config.addinivalue_line(
+            "markers", "xdist_group(name): tests of one group run in one runtime under --dist loadgroup"
         )
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
@@ -153,6 +160,8 @@ class EventPlugin:
         return result
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if not self.report_collection:
+            return
         items = [
             protocol.CollectedItem(
                 nodeid=x.nodeid,
@@ -165,6 +174,8 @@ class EventPlugin:
         self.emit(protocol.CollectReportEvent(type="collectreport", report=self._serialize(report), items=items))
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        if not self.report_collection:
+            return
         self.emit(protocol.Deselected(type="deselected", nodeids=[item.nodeid for item in items]))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -174,7 +185,8 @@ class EventPlugin:
             protocol.CollectionFinish(
                 type="collection_finish",
                 nodeids=[item.nodeid for item in session.items],
-                lines=self._cache_plugin_lines(session),
+                lines=self._cache_plugin_lines(session) if self.report_collection else [],
+                groups=_xdist_groups(session.items) if self.groups else {},
             )
         )
 
@@ -262,6 +274,8 @@ class EventPlugin:
         self.emit(protocol.LogFinish(type="logfinish", nodeid=nodeid, location=protocol.location_out(location)))
 
     def pytest_warning_recorded(self, warning_message: Any, when: str, nodeid: str, location: Any) -> None:
+        if when != "runtest" and not self.report_collection:
+            return  # the host shows collection and configuration warnings once
         self.emit(
             protocol.WarningEvent(
                 type="warning",
@@ -283,3 +297,17 @@ class EventPlugin:
     def pytest_internalerror(self, excrepr: Any) -> bool:
         self.emit(protocol.Error(type="error", kind="internal", message=str(excrepr)))
         return True
+
+
+def _xdist_groups(items: list[pytest.Item]) -> dict[str, str]:
+    """Node id -> group name of each test with ``xdist_group`` markers (several names are
+    joined sorted with "_", a marker without one is "default", as pytest-xdist does)."""
+    groups = {}
+    for item in items:
+        names = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+        if names:
+            groups[item.nodeid] = "_".join(sorted(names))
+    return groups

@@ -349,6 +349,8 @@ def serve(boot_json: str, send: Send, recv: Recv) -> None:
                 send(protocol.encode(prepared.described()))
                 continue
             session, prepared = prepared, None
+            session.plugin.report_collection = command["report_collection"]
+            session.plugin.groups = command["groups"]
             status = _run(session)
         except UsageProblem as exc:
             prepared = None

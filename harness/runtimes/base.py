@@ -196,9 +196,10 @@ class Runtime(ABC):
         """Prepare a session for ``args``; the runtime answers ``described``."""
         self.send(protocol.Describe(type="describe", args=list(args)))
 
-    def run(self, args: Sequence[str]) -> None:
-        """Start one pytest session with ``args``."""
-        self.send(protocol.Run(type="run", args=list(args)))
+    def run(self, args: Sequence[str], *, report_collection: bool = True, groups: bool = False) -> None:
+        """Start one pytest session with ``args``; ``report_collection``: send the collection's
+        reports (not just its list); ``groups``: send xdist_group names."""
+        self.send(protocol.Run(type="run", args=list(args), report_collection=report_collection, groups=groups))
 
     def schedule(self, nodeids: Sequence[str]) -> None:
         """Queue collected tests, in this order."""

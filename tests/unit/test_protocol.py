@@ -52,7 +52,7 @@ EXAMPLES: list[dict[str, Any]] = [
         "items": [{"nodeid": "t.py::test_a", "location": ["t.py", 0, "test_a"], "chain": [["Module", "t.py"]]}],
     },
     {"type": "deselected", "nodeids": ["t.py::test_b"]},
-    {"type": "collection_finish", "nodeids": ["t.py::test_a"], "lines": []},
+    {"type": "collection_finish", "nodeids": ["t.py::test_a"], "lines": [], "groups": {"t.py::test_a": "db"}},
     {"type": "logstart", "nodeid": "t.py::test_a", "location": ["t.py", 0, "test_a"], "timeout": None},
     {"type": "logreport", "report": {"nodeid": "t.py::test_a", "when": "call", "outcome": "passed"}},
     {"type": "logfinish", "nodeid": "t.py::test_a", "location": None},
@@ -79,7 +79,7 @@ EXAMPLES: list[dict[str, Any]] = [
 ]
 COMMAND_EXAMPLES: list[dict[str, Any]] = [
     {"type": "describe", "args": ["-q", "tests"]},
-    {"type": "run", "args": ["-q", "tests"]},
+    {"type": "run", "args": ["-q", "tests"], "report_collection": True, "groups": False},
     {"type": "schedule", "nodeids": ["t.py::test_a", "t.py::test_b"]},
     {"type": "shutdown"},
     {"type": "exit"},
