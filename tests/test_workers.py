@@ -75,3 +75,66 @@ def test_runtimes_that_collect_different_tests_end_the_run(tmp_path: Path) -> No
     ran = run_harness(tmp_path, "-p", "no:cacheprovider", harness_args=("-n", "2"))
     assert ran.returncode == 3, ran.stdout + ran.stderr
     assert "INTERNALERROR> runtime rt1 collected different tests than rt0" in ran.stdout
+
+
+# -- --dist modes: the "dist" project has two modules with a module-scoped fixture that logs
+# each setup, and three tests in xdist_group "db" across both modules.
+
+
+def lines_of(project: Path, name: str) -> list[tuple[str, str]]:
+    """(runtime, what) per line of a log the project's conftest writes."""
+    return [tuple(line.split(" ", 1)) for line in (project / name).read_text().splitlines()]  # type: ignore[misc]
+
+
+@pytest.fixture(scope="module")
+def native_dist(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, str]]:
+    project = copy_project("dist", tmp_path_factory.mktemp("native"))
+    ran = run_native(project, "--junitxml=out.xml")
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    return ran.summary, junit_outcomes(project / "out.xml")
+
+
+@pytest.mark.parametrize("mode", ["loadscope", "loadfile"])
+def test_scope_modes_set_a_module_up_once_with_native_results(
+    tmp_path: Path, mode: str, native_dist: tuple[str, dict[str, str]]
+) -> None:
+    project = copy_project("dist", tmp_path)
+    ran = run_harness(project, "--junitxml=out.xml", harness_args=("-n", "2", "--dist", mode))
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert (ran.summary, junit_outcomes(project / "out.xml")) == native_dist
+    assert f"harness: 2 node runtimes (-n 2), --dist {mode}" in ran.stdout
+    setups = Counter(module for _, module in lines_of(project, "setups.txt"))
+    assert setups == {"test_alpha": 1, "test_beta": 1}, "one setup per module, as natively"
+    assert len({runtime for runtime, _ in lines_of(project, "ran.txt")}) == 2, "both runtimes worked"
+
+
+def test_loadgroup_runs_a_group_in_one_runtime(tmp_path: Path, native_dist: tuple[str, dict[str, str]]) -> None:
+    project = copy_project("dist", tmp_path)
+    ran = run_harness(project, "--junitxml=out.xml", harness_args=("-n", "2", "--dist", "loadgroup"))
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert (ran.summary, junit_outcomes(project / "out.xml")) == native_dist
+    where = lines_of(project, "ran.txt")
+    group = {runtime for runtime, nodeid in where if nodeid.endswith(("_db", "_db_again"))}
+    assert len([nodeid for _, nodeid in where if "_db" in nodeid]) == 3
+    assert len(group) == 1, "the xdist_group ran in one runtime"
+    assert len({runtime for runtime, _ in where}) == 2, "the other tests were spread"
+
+
+def test_worksteal_accounts_for_every_test_when_a_runtime_crashes(tmp_path: Path) -> None:
+    project = copy_project("crash", tmp_path)
+    ran = run_harness(project, "-rA", harness_args=("-n", "2", "--dist", "worksteal"))
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert ran.summary == "1 failed, 3 passed"
+    assert "FAILED test_crash.py::test_kills_the_runtime - runtime exited unexpectedly" in ran.stdout
+    for test in ("test_before_one", "test_before_two", "test_after"):
+        assert f"PASSED test_crash.py::{test}" in ran.stdout
+
+
+def test_auto_stays_with_one_runtime_for_a_small_suite(tmp_path: Path) -> None:
+    project = copy_project("dist", tmp_path)
+    ran = run_harness(project, "-p", "no:cacheprovider", harness_args=("-n", "auto"))
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert ran.summary == "1 failed, 14 passed"
+    assert "harness: node runtime (-n auto: one to start with" in ran.stdout
+    assert "stayed with 1" in ran.stdout or "CPU(s) available: no runtime added" in ran.stdout
+    assert len({runtime for runtime, _ in lines_of(project, "ran.txt")}) == 1

@@ -105,8 +105,12 @@ class Scheduler:
 
     def _marks(self, left: int) -> tuple[int, int]:
         """(low, high) watermarks for a runtime when ``left`` tests are still unsent."""
-        share = left // max(self.runtimes, 1)
-        high = max(LOOKAHEAD + 1, share // 2)
+        runtimes = max(self.runtimes, 1)
+        share = left // runtimes
+        # A few long tests are spread, not queued on the first runtime that asks (it is then
+        # topped up one round trip at a time; with so few tests that costs nothing).
+        fair = -(-left // runtimes)
+        high = max(2, min(max(LOOKAHEAD + 1, share // 2), fair))
         return max(LOOKAHEAD, min(share // 4, high - 1)), high
 
     def top_up(self, worker: str) -> tuple[list[str], bool]:

@@ -110,6 +110,14 @@ def test_a_topped_up_runtime_holds_enough_to_go_on_or_is_shut_down(mode: str) ->
         assert last or len(chunk) > LOOKAHEAD
 
 
+@pytest.mark.parametrize("mode", ["load", "worksteal"])
+def test_a_few_tests_are_spread_not_queued_on_one_runtime(mode: str) -> None:
+    scheduler = make_scheduler(mode, TESTS[:4], 2)
+    assert scheduler.top_up("rt0") == (TESTS[:2], False)
+    assert scheduler.top_up("rt1") == (TESTS[2:4], True)
+    assert scheduler.top_up("rt0") == ([], True)
+
+
 def test_more_runtimes_than_units_shuts_the_spare_one_down() -> None:
     scheduler = make_scheduler("loadfile", ["a.py::t1", "a.py::t2"], 2)
     assert scheduler.top_up("rt0") == (["a.py::t1", "a.py::t2"], True)
@@ -130,7 +138,7 @@ def test_load_hands_out_contiguous_chunks_that_shrink_as_the_pool_empties() -> N
         chunk, _ = scheduler.top_up("rt1")
         sizes.append(len(chunk))
     assert sizes == sorted(sizes, reverse=True)
-    assert min(sizes[:-1]) > LOOKAHEAD - 1
+    assert min(sizes[:-1]) >= 2
 
 
 def test_load_tops_up_before_the_runtime_runs_dry() -> None:
