@@ -249,4 +249,10 @@ CONTENDERS = {
     "harness-n2": Contender(
         "harness -n 2", prepare=harness_env, command=lambda suite: harness(suite, "-n", "2"), note="node, 2 runtimes"
     ),
+    "harness-nauto": Contender(
+        "harness -n auto",
+        prepare=harness_env,
+        command=lambda suite: harness(suite, "-n", "auto"),
+        note="node, 1 runtime, more if the suite gains",
+    ),
 }
