@@ -5,11 +5,15 @@ first test (boot from the memory snapshot, then collecting the suite, as every r
 does) and takes CPU from the others meanwhile; it then shares what is left. On the first
 runtime's measured pace, the tests left take ``left_s`` seconds on one runtime; another one
 pays off when ``left_s`` exceeds ``START_FACTOR`` times ``start`` (with two runtimes and
-the host sharing two cores, the second runtime adds about half a runtime's speed, so it
-must have well over twice its start cost of work ahead to gain at all).
+the host sharing two cores, the second runtime adds about half a runtime's speed: with
+``left_s`` ahead it saves about ``(left_s - start) / 3``, worth it with a margin for a pace
+that changes over the suite).
 
-The decision is taken once, after ``PROBE_SECONDS`` of tests on the first runtime, so that
-both the pace and the start cost are measured on this suite, on this machine, now.
+The question is asked after every test once ``PROBE_SECONDS`` of tests ran on the first
+runtime (the pace so far is the estimate, so it is measured on this suite, on this machine,
+now), until the answer is yes. Runtimes beyond the first run at a lower CPU priority
+(``harness.runtimes.base.SECONDARY_NICE``), so a start that does not pay off costs the first
+little.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-START_FACTOR = 2.5
+START_FACTOR = 2.0
 PROBE_SECONDS = 0.5
 
 

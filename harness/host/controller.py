@@ -126,7 +126,8 @@ class Controller:
         self.start_cost = 0.0  # seconds from a runtime's launch to its collection's end
         self.scheduled_at = 0.0  # when the first tests were handed out
         self.ran = 0  # tests finished
-        self.autoscale: str | None = None  # -n auto: what was decided and why, once decided
+        self.autoscale: str | None = None  # -n auto: what was decided and why, so far
+        self.autoscaled = False  # -n auto: runtimes were added (asked no more)
         self.collected: frozenset[str] = frozenset()  # the primary's collection (before --shard)
         self.ending = Ending()
         self.tree_packages: list[protocol.TreePackage] = []
@@ -227,9 +228,7 @@ class Controller:
 
     def _expected_runtimes(self) -> int:
         """How many runtimes the work is shared by (or may be, under ``-n auto``)."""
-        if self.settings.workers_auto and self.autoscale is None:
-            return self.settings.workers
-        return len(self.pool)
+        return self.settings.workers if self.settings.workers_auto else len(self.pool)
 
     def _run(self, slot: Slot, *, report_collection: bool) -> None:
         """Start ``slot``'s session; only the primary reports its collection (the host
@@ -441,7 +440,7 @@ class Controller:
             self.scheduler.finished(slot.worker_id, event["nodeid"])
             if self._replay.session.shouldfail or self._replay.session.shouldstop:
                 self.scheduler.stop()  # -x/--maxfail: no new tests, anywhere
-            if self.settings.workers_auto and self.autoscale is None:
+            if self.settings.workers_auto and not self.autoscaled:
                 self._autoscale()
             self._top_up(slot)
 
@@ -455,10 +454,11 @@ class Controller:
         decision = autoscale.decide(
             self.ran, elapsed, left, self.start_cost, running=len(self.pool), most=self.settings.workers
         )
-        self.autoscale = decision.line
         if not decision.add:
-            self.scheduler.runtimes = len(self.pool)  # the rest in one go: no more top-ups
+            self.autoscale = self.autoscale or decision.line  # the first estimate says why
             return
+        self.autoscale = decision.line
+        self.autoscaled = True
         self.scheduler.runtimes = len(self.pool) + decision.add
         for _ in range(decision.add):
             self.pool.grow()
