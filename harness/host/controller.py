@@ -434,10 +434,12 @@ class Controller:
         self._replay.on_logreport(slot.worker_id, event)
 
     def _on_logfinish(self, slot: Slot, event: protocol.LogFinish) -> None:
+        running = self._replay.running.get(slot.worker_id)
+        duration = time.monotonic() - running.since if running is not None else None
         self._replay.on_logfinish(slot.worker_id, event)
         self.ran += 1
         if self.scheduler is not None:
-            self.scheduler.finished(slot.worker_id, event["nodeid"])
+            self.scheduler.finished(slot.worker_id, event["nodeid"], duration)
             if self._replay.session.shouldfail or self._replay.session.shouldstop:
                 self.scheduler.stop()  # -x/--maxfail: no new tests, anywhere
             if self.settings.workers_auto and not self.autoscaled:

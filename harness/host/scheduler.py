@@ -4,11 +4,15 @@ Every runtime collects the whole suite; the host hands out collected node ids. A
 starts a test only once it knows the next one (``nextitem`` decides which fixtures are
 torn down; see ``EventPlugin.pytest_runtestloop``), so it waits whenever it holds fewer
 than two tests and has not been told that no more will come. The host therefore tops a
-runtime up *before* that: when it holds fewer than ``LOOKAHEAD`` tests (the running one
-included), or fewer than a quarter of its share of what is left, it gets enough to hold
-about half its share, in whole work units (pytest-xdist's low/high watermarks). Shares
-shrink as the pool empties, which evens out the finish. With one runtime the whole
-collection goes at once, in collection order: no round trips at all.
+runtime up *before* that: when it holds fewer than half a batch (at least ``LOOKAHEAD``
+tests, the running one included), it gets a batch's worth, in whole work units
+(pytest-xdist's low/high watermarks). A batch is ``BATCH_SECONDS`` of tests at the pace
+measured so far (``INITIAL`` tests before any finished), at most half a runtime's share of
+what is left and never more than its fair share (four slow tests on two runtimes run two and
+two). Batches stay that small because a test once sent cannot be taken back: with big
+contiguous chunks one runtime is left alone with a slow stretch of the suite while the
+others have stopped. With one runtime the whole collection goes at once, in collection
+order: no round trips at all.
 
 The modes (``--dist``), as pytest-xdist defines them:
 
@@ -38,6 +42,11 @@ DIST_MODES = ("load", "loadscope", "loadfile", "loadgroup", "worksteal")
 # A runtime holding fewer tests than this (the running one included) is topped up: it then
 # still has a next test while the schedule command travels.
 LOOKAHEAD = 3
+# Seconds of tests a top-up brings a runtime to (long enough to cover the host's latency,
+# short enough that no runtime is left holding a slow stretch at the end).
+BATCH_SECONDS = 0.5
+# Tests a runtime gets before any test finished (nothing says yet how long they take).
+INITIAL = 8
 
 
 def _names(nodeid: str) -> tuple[str, list[str]]:
@@ -90,6 +99,8 @@ class Scheduler:
         self.runtimes = runtimes  # how many are expected (chunk sizes), not how many exist
         self.sent: dict[str, collections.deque[str]] = {}
         self.shut: set[str] = set()
+        self.timed = 0  # finished tests whose duration is known
+        self.seconds = 0.0  # their total duration
 
     def unsent(self) -> int:
         """Tests no runtime has been sent yet."""
@@ -107,11 +118,12 @@ class Scheduler:
         """(low, high) watermarks for a runtime when ``left`` tests are still unsent."""
         runtimes = max(self.runtimes, 1)
         share = left // runtimes
+        batch = INITIAL if not self.timed else round(BATCH_SECONDS * self.timed / max(self.seconds, 1e-6))
+        high = max(LOOKAHEAD + 1, min(batch, share // 2))
         # A few long tests are spread, not queued on the first runtime that asks (it is then
         # topped up one round trip at a time; with so few tests that costs nothing).
-        fair = -(-left // runtimes)
-        high = max(2, min(max(LOOKAHEAD + 1, share // 2), fair))
-        return max(LOOKAHEAD, min(share // 4, high - 1)), high
+        high = max(2, min(high, -(-left // runtimes)))
+        return max(LOOKAHEAD, high // 2), high
 
     def top_up(self, worker: str) -> tuple[list[str], bool]:
         """(tests to send ``worker`` now, whether to send ``shutdown`` after them).
@@ -131,7 +143,11 @@ class Scheduler:
         self.shut.add(worker)
         return chunk, True
 
-    def finished(self, worker: str, nodeid: str) -> None:
+    def finished(self, worker: str, nodeid: str, duration: float | None = None) -> None:
+        """``worker`` finished ``nodeid``, which took ``duration`` seconds (the pace)."""
+        if duration is not None:
+            self.timed += 1
+            self.seconds += duration
         sent = self.sent.get(worker)
         if sent and nodeid in sent:
             sent.remove(nodeid)

@@ -9,7 +9,16 @@ import collections
 import pytest
 
 from harness.host.autoscale import decide
-from harness.host.scheduler import DIST_MODES, LOOKAHEAD, Scheduler, file_of, make_scheduler, scope_of
+from harness.host.scheduler import (
+    BATCH_SECONDS,
+    DIST_MODES,
+    INITIAL,
+    LOOKAHEAD,
+    Scheduler,
+    file_of,
+    make_scheduler,
+    scope_of,
+)
 
 TESTS = [f"t.py::test_{i}" for i in range(20)]
 
@@ -139,6 +148,18 @@ def test_load_hands_out_contiguous_chunks_that_shrink_as_the_pool_empties() -> N
         sizes.append(len(chunk))
     assert sizes == sorted(sizes, reverse=True)
     assert min(sizes[:-1]) >= 2
+
+
+@pytest.mark.parametrize(("seconds", "batch"), [(0.005, int(BATCH_SECONDS / 0.005)), (0.25, LOOKAHEAD + 1)])
+def test_load_batches_hold_about_half_a_second_of_tests_at_the_measured_pace(seconds: float, batch: int) -> None:
+    """Small batches: a slow stretch of the suite is spread instead of left to one runtime."""
+    scheduler = make_scheduler("load", [f"t::{i}" for i in range(1000)], 2)
+    first, _ = scheduler.top_up("rt0")
+    assert len(first) == INITIAL  # nothing measured yet
+    for nodeid in first[:-2]:
+        scheduler.finished("rt0", nodeid, seconds)
+    scheduler.top_up("rt0")
+    assert len(scheduler.sent["rt0"]) == batch
 
 
 def test_load_tops_up_before_the_runtime_runs_dry() -> None:
