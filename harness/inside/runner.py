@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -356,13 +357,15 @@ def serve(boot_json: str, send: Send, recv: Recv, flush: Flush | None = None) ->
                 send(protocol.encode(prepared.described()))
                 continue
             session, prepared = prepared, None
+            started = time.perf_counter()
             status = _run(session)
+            took = time.perf_counter() - started
         except UsageProblem as exc:
             prepared = None
             send(protocol.encode(protocol.Error(type="error", kind="usage", message=str(exc))))
-            status = 4
+            status, took = 4, 0.0
         tree = tree_packages([boot["cwd"]]) if status != 4 else []
-        send(protocol.encode(protocol.Done(type="done", exitstatus=status, tree_packages=tree)))
+        send(protocol.encode(protocol.Done(type="done", exitstatus=status, tree_packages=tree, session_s=took)))
 
 
 def _prepare(boot: dict[str, Any], args: list[str], send: Send, recv: Recv, flush: Flush | None) -> Session:
