@@ -27,9 +27,10 @@ if TYPE_CHECKING:
 
 # 2: ``run`` lost ``only``; the host schedules tests with ``schedule``/``shutdown``.
 # 3: ``session_start`` carries the runtime's header lines and plugins; ``describe``.
-# 4: ``run`` says whether to report the collection and xdist_group names (``-n``: only the
+# 4: ``done`` carries the session's own duration (``session_s``).
+# 5: ``run`` says whether to report the collection and xdist_group names (``-n``: only the
 #    runtime whose collection the host replays reports it); ``collection_finish`` has ``groups``.
-VERSION = 4
+VERSION = 5
 
 Location = list[Any]  # [path, lineno or None, domain]: pytest's location tuple as JSON
 
@@ -242,6 +243,7 @@ class Done(TypedDict):
     type: Literal["done"]
     exitstatus: int
     tree_packages: list[TreePackage]  # for the "tested the tree, not a wheel" warning
+    session_s: float  # how long the session ran inside the runtime (0 on a usage error)
 
 
 Event = (
