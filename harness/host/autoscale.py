@@ -11,9 +11,7 @@ that changes over the suite).
 
 The question is asked after every test once ``PROBE_SECONDS`` of tests ran on the first
 runtime (the pace so far is the estimate, so it is measured on this suite, on this machine,
-now), until the answer is yes. Runtimes beyond the first run at a lower CPU priority
-(``harness.runtimes.base.SECONDARY_NICE``), so a start that does not pay off costs the first
-little.
+now), until the answer is yes.
 """
 
 from __future__ import annotations

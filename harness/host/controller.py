@@ -127,6 +127,7 @@ class Controller:
         self.start_cost = 0.0  # seconds from a runtime's launch to its collection's end
         self.scheduled_at = 0.0  # when the first tests were handed out
         self.ran = 0  # tests finished
+        self.last_finish: dict[str, float] = {}  # worker id -> when its last test finished (or began)
         self.autoscale: str | None = None  # -n auto: what was decided and why, so far
         self.autoscaled = False  # -n auto: runtimes were added (asked no more)
         self.collected: frozenset[str] = frozenset()  # the primary's collection (before --shard)
@@ -436,8 +437,12 @@ class Controller:
         self._replay.on_logreport(slot.worker_id, event)
 
     def _on_logfinish(self, slot: Slot, event: protocol.LogFinish) -> None:
-        running = self._replay.running.get(slot.worker_id)
-        duration = time.monotonic() - running.since if running is not None else None
+        # The pace: time between a runtime's finished tests as the host sees them (what a
+        # test costs end to end, events included; runtimes send a test's events in bursts).
+        now = time.monotonic()
+        last = self.last_finish.get(slot.worker_id)
+        self.last_finish[slot.worker_id] = now
+        duration = now - last if last is not None else None
         self._replay.on_logfinish(slot.worker_id, event)
         self.ran += 1
         if self.scheduler is not None:
@@ -473,6 +478,7 @@ class Controller:
             return
         chunk, last = self.scheduler.top_up(slot.worker_id)
         if chunk:
+            self.last_finish.setdefault(slot.worker_id, time.monotonic())  # its first tests
             slot.runtime.schedule(chunk)
         if last:
             slot.runtime.shutdown()

@@ -17,7 +17,7 @@ from harness.errors import HarnessError
 from harness.host.intake import EventQueue
 from harness.inside import protocol
 from harness.runtimes import runtime_class
-from harness.runtimes.base import BOOT_TIMEOUT, SECONDARY_NICE, BootConfig, Runtime, wait_all_ready
+from harness.runtimes.base import BOOT_TIMEOUT, BootConfig, Runtime, wait_all_ready
 
 
 class PoolError(Exception):
@@ -54,12 +54,7 @@ class RuntimePool:
 
     def _new_runtime(self, index: int, restarts: int) -> Runtime:
         worker_id = f"rt{index}" + (f".{restarts}" if restarts else "")
-        runtime = self.kind(self.boot, self.events, worker_id)
-        if index:
-            # On a machine with fewer free cores than runtimes plus the host, an extra
-            # runtime must not slow the first one down: it gets what is left over.
-            runtime.nice = SECONDARY_NICE
-        return runtime
+        return self.kind(self.boot, self.events, worker_id)
 
     def __iter__(self) -> Iterator[Slot]:
         return iter(self.slots)

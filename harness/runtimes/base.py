@@ -31,8 +31,6 @@ from harness.runtimes.launchers.settings import LaunchSettings
 
 # Where the runtime-side Python is copied inside the runtime's own file system.
 RUNTIME_ROOT = "/harness-runtime"
-# The niceness runtimes beyond the first get (see ``Runtime.nice``).
-SECONDARY_NICE = 10
 # How long a runtime may take from launch to ``ready`` (a cold boot on a busy CI machine).
 BOOT_TIMEOUT = float(os.environ.get("HARNESS_BOOT_TIMEOUT", "300"))
 
@@ -176,10 +174,6 @@ class Runtime(ABC):
     """One running Pyodide. Subclasses: ``node.NodeRuntime`` (more to come)."""
 
     name: ClassVar[str]
-    # Added to the niceness of the runtime's process, where the runtime launches one itself
-    # (Node): ``-n`` runtimes beyond the first are started with ``SECONDARY_NICE`` so that
-    # they use only CPU time the first runtime and the host leave over.
-    nice: int = 0
 
     def __init__(self, boot: BootConfig, events: EventQueue, worker_id: str) -> None:
         self.boot = boot

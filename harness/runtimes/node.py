@@ -108,13 +108,9 @@ class NodeRuntime(Runtime):
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(document, f)
         self._stderr = StderrTail(sys.stderr)
-        # ``nice`` (POSIX) execs node at a lower priority, every thread of it included
-        # (setpriority on a started process would reach only its main thread).
-        nice = shutil.which("nice") if self.nice else None
-        prefix = [nice, "-n", str(self.nice)] if nice else []
         try:
             self._process = subprocess.Popen(
-                [*prefix, node, *flags, str(browsers.entry("node/main.mjs")), self._boot_file],
+                [node, *flags, str(browsers.entry("node/main.mjs")), self._boot_file],
                 pass_fds=(event_write, command_read),
                 stdin=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
