@@ -55,6 +55,7 @@ def test_probe_refuses_run_only_options() -> None:
         ({"workers": "0"}, "-n/--workers expects a number of runtimes or 'auto', not '0'"),
         ({"workers": "many"}, "-n/--workers expects a number of runtimes or 'auto'"),
         ({"cov": [True], "cov_fail_under": "x"}, "--cov-fail-under expects a number"),
+        ({"dist": "each"}, "--dist expects load, loadscope, loadfile, loadgroup or worksteal, not 'each'"),
     ],
 )
 def test_settings_check_values_in_one_line(values: dict[str, object], message: str) -> None:
@@ -85,7 +86,15 @@ def test_settings_convert_values() -> None:
 
 
 def test_auto_workers_is_at_least_one() -> None:
-    assert Settings.from_values({"workers": "auto"}).workers >= 1
+    settings = Settings.from_values({"workers": "auto"})
+    assert settings.workers >= 1 and settings.workers_auto
+    assert not Settings.from_values({"workers": "2"}).workers_auto
+
+
+def test_dist_takes_pytest_xdists_modes() -> None:
+    assert Settings.from_values({}).dist == "load"
+    assert Settings.from_values({"dist": "worksteal"}).dist == "worksteal"
+    assert scan(["-n", "2", "--dist", "loadscope", "tests"]) == ({"workers": "2", "dist": "loadscope"}, ["tests"])
 
 
 def test_cov_value_is_optional_like_pytest_cov() -> None:
