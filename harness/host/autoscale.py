@@ -6,12 +6,13 @@ does) and takes CPU from the others meanwhile; it then shares what is left. On t
 runtime's measured pace, the tests left take ``left_s`` seconds on one runtime; another one
 pays off when ``left_s`` exceeds ``START_FACTOR`` times ``start`` (with two runtimes and
 the host sharing two cores, the second runtime adds about half a runtime's speed: with
-``left_s`` ahead it saves about ``(left_s - start) / 3``, worth it with a margin for a pace
-that changes over the suite).
+``left_s`` ahead it saves about ``(left_s - start) / 3``, and its start slows the first one
+down meanwhile: worth it with a wide margin, since the pace changes over a suite; at
+factor 2, small-1000, which two runtimes run in about the same time as one, got a second).
 
 The question is asked after every test once ``PROBE_SECONDS`` of tests ran on the first
 runtime (the pace so far is the estimate, so it is measured on this suite, on this machine,
-now), until the answer is yes.
+now, past the slower first tests), until the answer is yes.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-START_FACTOR = 2.0
-PROBE_SECONDS = 0.5
+START_FACTOR = 3.0
+PROBE_SECONDS = 1.0
 
 
 def cpus() -> int:
