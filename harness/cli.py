@@ -61,7 +61,13 @@ def run(argv: Sequence[str]) -> int:
     settings = options.Settings.from_values(values)
     runtime_class(settings.runtime)
     if len(matrix.versions_of(settings.pyodide)) > 1:
+        if settings.watch is not None:
+            raise HarnessError("--watch runs one Pyodide version: give --pyodide a single version")
         return matrix.run(values, pytest_args, settings)
+    if settings.watch is not None:
+        from harness.watch import loop
+
+        return loop.run(settings, pytest_args)
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     given = harness.plugin.GivenSettings(settings)
     return int(pytest.main(pytest_args, plugins=[given, harness.plugin]))

@@ -84,6 +84,14 @@ def scratch_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="harness-scratch-"))
 
 
+def with_fresh_scratch(boot: BootConfig) -> BootConfig:
+    """``boot`` with a scratch directory of its own, for runtimes that outlive the session
+    whose boot they copy (watch mode's standby): that session removes its own at its end."""
+    old = set(boot.probe_dirs)
+    scratch = scratch_dir()
+    return dataclasses.replace(boot, mounts=(*(m for m in boot.mounts if m not in old), scratch), probe_dirs=(scratch,))
+
+
 def boot_config(settings: Settings, cwd: Path, paths: Sequence[Path], args: Sequence[str] = ()) -> BootConfig:
     """Resolve the distribution and wheels (downloading once) and describe the boot.
 

@@ -68,6 +68,7 @@ class NodeRuntime(Runtime):
     """Pyodide inside a Node.js child process."""
 
     name = "node"
+    sees_live_files = True  # the project is mounted (NODEFS)
 
     _process: subprocess.Popen[bytes] | None = None
     _command_fd: int | None = None
