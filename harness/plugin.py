@@ -118,6 +118,9 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
         settings = _settings(early_config)
         if settings is None:
             return
+        cycle = _plugin(early_config, WatchCycle)
+        if settings.watch is not None and cycle is None:
+            raise HarnessError("watch mode runs one pytest session per change itself: use harness run --watch")
         runtime_class(settings.runtime)
         boot = session_boot_config(early_config, settings)
     except HarnessError as exc:
@@ -129,10 +132,6 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
             boot.cleanup()
             raise pytest.UsageError(str(exc)) from None
     pytest_compat.skip_conftests(early_config)
-    cycle = _plugin(early_config, WatchCycle)
-    if settings.watch is not None and cycle is None:
-        boot.cleanup()
-        raise pytest.UsageError("watch mode runs one pytest session per change itself: use harness run --watch")
     controller = Controller(early_config, settings, boot, standby=cycle.standby if cycle is not None else None)
     if cycle is not None:
         cycle.attach(controller)

@@ -7,6 +7,7 @@ copied to a temporary directory first so their caches and outputs never touch th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -14,12 +15,15 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -273,3 +277,100 @@ def one_line_error(result: Result) -> str:
     assert len(lines) == 1, lines
     assert "Traceback" not in lines[0]
     return lines[0]
+
+
+class Watching:
+    """``harness run --watch`` on a project as a user has it: started, read line by line
+    while it runs (a reader thread), interrupted with SIGINT."""
+
+    def __init__(self, project: Path, *args: str, harness_args: tuple[str, ...] = ("--watch",), tmp: Path) -> None:
+        env = {**os.environ, "COLUMNS": "120", "PYTHONUNBUFFERED": "1", "TMPDIR": str(tmp)}
+        env.pop("PYTEST_ADDOPTS", None)
+        command = [sys.executable, "-m", "harness.cli", "run", "--pyodide", PYODIDE_VERSIONS[0], *harness_args]
+        self.proc = subprocess.Popen(
+            [*command, "--", *args],
+            cwd=project,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self.stderr: list[str] = []
+        self._threads = [
+            threading.Thread(target=self._read, args=(self.proc.stdout, self.lines), daemon=True),
+            threading.Thread(target=self._read, args=(self.proc.stderr, self.stderr), daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    @staticmethod
+    def _read(stream: Any, into: list[str]) -> None:
+        for line in stream:
+            into.append(line.rstrip("\n"))
+
+    def wait_for(self, text: str, count: int = 1, also: Callable[[str], bool] = bool, timeout: float = 300) -> int:
+        """The index of the ``count``-th line holding ``text`` (for which ``also`` holds),
+        once it is there."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [i for i, line in enumerate(list(self.lines)) if text in line and also(line)]
+            if len(found) >= count:
+                return found[count - 1]
+            if self.proc.poll() is not None:
+                time.sleep(0.5)  # the reader's last lines
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"no {text!r} (#{count}) in:\n" + "\n".join(self.lines) + "\n".join(self.stderr))
+
+    def cycle(self, number: int) -> list[str]:
+        """The lines of the ``number``-th session (1-based) to its summary line, once it has ended."""
+        start = self.wait_for("test session starts", number)
+        end = self.wait_for(" in ", number, lambda line: line.startswith("="))
+        return self.lines[start : end + 1]
+
+    def descendants(self) -> list[int]:
+        """The pids of every process the watch started (node runtimes), however deep."""
+        children: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_bytes()
+            except OSError:
+                continue
+            ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+        found, todo = [], list(children.get(self.proc.pid, []))
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo.extend(children.get(pid, []))
+        return found
+
+    def interrupt(self, timeout: float = 60) -> int:
+        """Ctrl-C (SIGINT) and the exit status."""
+        self.proc.send_signal(signal.SIGINT)
+        status = self.proc.wait(timeout)
+        for thread in self._threads:
+            thread.join(10)
+        return status
+
+    def kill(self) -> None:
+        """After a failed test: nothing of the watch may outlive it."""
+        if self.proc.poll() is None:
+            for pid in self.descendants():
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            self.proc.kill()
+            self.proc.wait()
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie waiting to be reaped does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return False
+    return stat[stat.rindex(b")") + 2 :].split()[0] != b"Z"

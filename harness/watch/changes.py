@@ -1,13 +1,13 @@
 """Which file changes start a watch cycle, and waiting for them.
 
-Files are watched with ``watchfiles`` (the file watcher behind uvicorn's and Django's
-reloaders): the operating system reports each change (inotify, FSEvents, ...), so a save is
-noticed within one ``STEP`` and an idle watch costs no CPU, where a poller would stat every
-file of the project several times a second on a machine whose cores the tests need, and
-still notice later. Where the system cannot report changes (some network and container
-file systems), ``watchfiles`` polls by itself (``WATCHFILES_FORCE_POLLING=1`` forces it).
-The watcher runs for the whole watch, so what changes while a cycle runs is kept and starts
-the next cycle as soon as that one ends.
+Files are watched with ``watchfiles`` (the file watcher behind uvicorn's ``--reload``): the
+operating system reports each change (inotify, FSEvents, ...), so a save is noticed within
+one ``STEP_MS`` and an idle watch costs no CPU, where a poller would stat every file of the
+project several times a second on a machine whose cores the tests need, and still notice
+later. Where the system cannot report changes (some network and container file systems),
+``watchfiles`` polls by itself (``WATCHFILES_FORCE_POLLING=1`` forces it). The watcher runs
+for the whole watch, so what changes while a cycle runs is kept and starts the next cycle
+as soon as that one ends.
 
 What counts, as pytest-xdist's ``--looponfail`` and pytest-watch decide it: Python files and
 pytest's configuration files, outside caches, version control, virtual environments and build
@@ -18,13 +18,13 @@ JUnit XML, JSON, coverage) therefore cannot start cycles by itself.
 from __future__ import annotations
 
 import queue
+import re
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-
-import watchfiles
+from typing import Any
 
 # Changes arriving within this many milliseconds of each other are one save (editors write
 # a file in several steps, "save all" writes several files) ...
@@ -33,28 +33,34 @@ STEP_MS = 30
 DEBOUNCE_MS = 300
 SUFFIXES = (".py", ".pyi")
 CONFIG_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
-IGNORED_DIRS = (
-    *watchfiles.DefaultFilter.ignore_dirs,  # caches, version control, .venv, node_modules
-    ".nox",
-    ".ruff_cache",
-    ".benchmarks",
-    "venv",
-    "site-packages",
-    "build",
-    "dist",
-    "htmlcov",
+IGNORED_DIRS = frozenset(
+    {
+        *("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis", ".benchmarks"),
+        *(".git", ".hg", ".svn", ".idea", ".vscode"),
+        *(".venv", "venv", ".tox", ".nox", "site-packages", "node_modules"),
+        *("build", "dist", "htmlcov"),
+    }
 )
+# Editors' swap, backup, lock and "safe write" temp files (vim, emacs, JetBrains, flycheck).
+EDITOR_FILES = re.compile(r"(\.sw.|~|\.___jb_\w+___)$|^(\.#|flycheck_)")
 
 
-class ProjectFilter(watchfiles.DefaultFilter):
-    """``watchfiles``' editor temp files and caches, plus the rules above."""
+class ProjectFilter:
+    """Whether a changed path counts (``watchfiles``' filter interface): the rules above,
+    and nothing under ``ignore_paths``."""
 
     def __init__(self, ignore_paths: Iterable[Path] = ()) -> None:
-        super().__init__(ignore_dirs=IGNORED_DIRS, ignore_paths=[str(p) for p in ignore_paths])
+        self.ignore_paths = tuple(str(p) for p in ignore_paths)
 
-    def __call__(self, change: watchfiles.Change, path: str) -> bool:
-        name = Path(path).name
-        return (name.endswith(SUFFIXES) or name in CONFIG_FILES) and super().__call__(change, path)
+    def __call__(self, change: object, path: str) -> bool:
+        parts = Path(path).parts
+        name = parts[-1]
+        return (
+            (name.endswith(SUFFIXES) or name in CONFIG_FILES)
+            and not EDITOR_FILES.search(name)
+            and IGNORED_DIRS.isdisjoint(parts[:-1])
+            and not path.startswith(self.ignore_paths)
+        )
 
 
 @dataclass(frozen=True)
@@ -98,20 +104,26 @@ def saved_at(paths: Iterable[Path], noticed: float) -> float:
 class Watcher:
     """Changes under ``roots`` that pass ``ProjectFilter``, one ``ChangeSet`` at a time.
 
-    ``watchfiles`` starts watching when its generator is first advanced, and advancing it
-    blocks: a thread of its own runs it from the start (so changes made while the first
-    cycle runs are seen too) and queues what it yields.
+    Created during the first session (see ``_watch``). ``watchfiles`` starts watching when
+    its generator is first advanced, and advancing it blocks: a thread of its own runs it
+    from the start (so changes made while the first cycle runs are seen too) and queues
+    what it yields.
     """
 
     def __init__(self, roots: Iterable[Path], ignore_paths: Iterable[Path] = ()) -> None:
         self.roots = tuple(roots)
         self._filter = ProjectFilter(ignore_paths)
         self._stop = threading.Event()
-        self._found: queue.Queue[tuple[set[tuple[watchfiles.Change, str]], float]] = queue.Queue()
+        self._found: queue.Queue[tuple[set[tuple[Any, str]], float]] = queue.Queue()
         self._thread = threading.Thread(target=self._watch, name="harness-watch", daemon=True)
         self._thread.start()
 
     def _watch(self) -> None:
+        # Imported here, once pytest's first session has loaded its plugins: watchfiles
+        # imports anyio, whose pytest plugin pytest then finds imported without its
+        # assertion rewriting and warns about in every session.
+        import watchfiles
+
         for changed in watchfiles.watch(
             *self.roots,
             watch_filter=self._filter,
