@@ -44,7 +44,9 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
-def ends_cleanly(watch: Watching, tmp: Path) -> None:
+def ends_cleanly(watch: Watching, tmp: Path, waits: int) -> None:
+    """Ctrl-C once the watch waits for the ``waits``-th time: a standby runtime is up then."""
+    watch.wait_for("harness --watch: waiting for changes", waits)
     runtimes = watch.descendants()
     assert runtimes, "a standby runtime waits for the next change"
     assert watch.interrupt() == 2
@@ -102,7 +104,7 @@ def test_each_change_reruns_the_failures_first_from_a_warm_runtime(
     (project / "__pycache__").mkdir(exist_ok=True)
     (project / "__pycache__" / "stale.py").write_text("")
     time.sleep(2)  # ample for a change to be noticed (it takes a few tens of milliseconds)
-    ends_cleanly(watch, tmp)
+    ends_cleanly(watch, tmp, waits=4)
     assert sum("harness --watch: changed:" in line for line in watch.lines) == 3
 
 
@@ -120,11 +122,11 @@ def test_watch_failed_reruns_only_the_failures_then_everything(
     only_failures = watch.cycle(2)
     assert "run-last-failure: rerun previous 1 failure (skipped 1 file)" in only_failures
     assert results(only_failures) == [("test_calc.py::test_sub", "PASSED")]
-    assert "harness --watch: the last failures pass now: running everything" in watch.lines
     everything = watch.cycle(3)
+    assert "harness --watch: the last failures pass now: running everything" in watch.lines
     assert len(results(everything)) == 3
     assert "3 passed" in everything[-1]
-    ends_cleanly(watch, tmp)
+    ends_cleanly(watch, tmp, waits=2)
     # The reports hold the last cycle's results.
     assert set(junit_outcomes(junit).values()) == {"passed"}
     assert len(junit_outcomes(junit)) == 3
