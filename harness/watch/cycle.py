@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 
 
 class WatchCycle:
-    """The cycle's standby runtimes (if any) and the change that started it (None for the
-    first cycle and for the full run after the failures pass); ``on_boot`` is called with
+    """The cycle's standby runtimes (if any), the change that started it (None for the first
+    cycle and for the full run after the failures pass) and how long the standby still took
+    to be ready after it; ``on_boot`` is called with
     what the session's runtimes boot from, ``on_end`` with its exit status once its reports
     are written."""
 
@@ -32,11 +33,13 @@ class WatchCycle:
         self,
         standby: Standby | None,
         change: ChangeSet | None,
+        waited: float,
         on_boot: Callable[[BootConfig], None],
         on_end: Callable[[int], None],
     ) -> None:
         self.standby = standby
         self.change = change
+        self.waited = waited  # seconds the standby took to be ready after the change
         self.on_boot = on_boot
         self.on_end = on_end
         self.adopted = False
@@ -78,7 +81,12 @@ class WatchCycle:
         if self.change is None or self.first_result is None:
             return None
         change = self.change
-        how = "a runtime booted and prepared before the change" if self.adopted else "a runtime booted after it"
+        if not self.adopted:
+            how = "a runtime booted after it"
+        elif self.waited < 0.05:
+            how = "a runtime booted and prepared before the change"
+        else:
+            how = f"a runtime booted before the change, prepared {self.waited:.2f} s after it"
         return (
             f"first result {self.first_result - change.saved:.2f} s after the save "
             f"(noticed after {change.noticed - change.saved:.2f} s; {how})"

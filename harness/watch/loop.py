@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -131,10 +132,11 @@ class WatchLoop:
         self.cycles += 1
         self.only_failures = only_failures
         standby, self.standby = self.standby, None
+        asked = time.time()
         if standby is not None and not self._still_prepared(standby, change):
             standby.discard()
             standby = None
-        plugin = WatchCycle(standby, change, on_boot=self._booted, on_end=self._ended)
+        plugin = WatchCycle(standby, change, time.time() - asked, on_boot=self._booted, on_end=self._ended)
         try:
             status = pytest.main(args, plugins=[harness.plugin.GivenSettings(self.settings), plugin, harness.plugin])
         finally:
