@@ -7,7 +7,8 @@ rootdir), and the exit status is pytest's own.
 
 Exit codes: those of pytest (0 passed, 1 failed, 2 interrupted, 3 internal error, 4 usage
 error, 5 no tests), with 4 also covering harness input errors (unknown runtime or Pyodide
-version, corrupt distribution, unresolvable wheel, runtime that cannot start).
+version, corrupt distribution, unresolvable wheel, runtime that cannot start). ``--watch``
+runs until Ctrl-C or SIGTERM and then exits 2 (interrupted).
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ environment:
 
 Exit codes are pytest's (0 passed, 1 failed, 2 interrupted, 3 internal error, 4 usage
 error, 5 no tests collected); 4 also means bad harness input (one line on stderr). With
---pyodide A,B,C the exit code is the worst of the versions' runs. harness inspect exits 0
+--pyodide A,B,C the exit code is the worst of the versions' runs. --watch ends on Ctrl-C
+(or SIGTERM) with 2. harness inspect exits 0
 when every wheel fits some version, 1 when one fits none."""
 
 
