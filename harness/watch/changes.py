@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.errors import HarnessError
+
 # Changes arriving within this many milliseconds of each other are one save (editors write
 # a file in several steps, "save all" writes several files) ...
 STEP_MS = 30
@@ -114,7 +116,7 @@ class Watcher:
         self.roots = tuple(roots)
         self._filter = ProjectFilter(ignore_paths)
         self._stop = threading.Event()
-        self._found: queue.Queue[tuple[set[tuple[Any, str]], float]] = queue.Queue()
+        self._found: queue.Queue[tuple[set[tuple[Any, str]] | Exception, float]] = queue.Queue()
         self._thread = threading.Thread(target=self._watch, name="harness-watch", daemon=True)
         self._thread.start()
 
@@ -124,26 +126,38 @@ class Watcher:
         # assertion rewriting and warns about in every session.
         import watchfiles
 
-        for changed in watchfiles.watch(
-            *self.roots,
-            watch_filter=self._filter,
-            debounce=DEBOUNCE_MS,
-            step=STEP_MS,
-            stop_event=self._stop,
-            rust_timeout=0,  # no timeout: until a change or close()
-            raise_interrupt=False,  # Ctrl-C is the main thread's to handle
-        ):
-            self._found.put((changed, time.time()))
+        try:
+            for changed in watchfiles.watch(
+                *self.roots,
+                watch_filter=self._filter,
+                debounce=DEBOUNCE_MS,
+                step=STEP_MS,
+                stop_event=self._stop,
+                rust_timeout=0,  # no timeout: until a change or close()
+                raise_interrupt=False,  # Ctrl-C is the main thread's to handle
+            ):
+                self._found.put((changed, time.time()))
+        except Exception as exc:  # noqa: BLE001 - the OS refused (watch limit, permissions): wait() says so
+            self._found.put((exc, time.time()))
 
     def wait(self) -> ChangeSet:
         """Block until the next changes (at once if some came since the last call; all that
         came are taken together)."""
-        changed, noticed = self._found.get()
+        changed, noticed = self._take(self._found.get())
         while not self._found.empty():
-            more, noticed = self._found.get()
+            more, noticed = self._take(self._found.get())
             changed |= more
         paths = tuple(sorted({Path(path) for _, path in changed}))
         return ChangeSet(paths, noticed, saved_at(paths, noticed))
+
+    def _take(self, found: tuple[set[tuple[Any, str]] | Exception, float]) -> tuple[set[tuple[Any, str]], float]:
+        what, noticed = found
+        if isinstance(what, Exception):
+            raise HarnessError(
+                f"cannot watch {', '.join(map(str, self.roots))} for changes: {what} "
+                "(WATCHFILES_FORCE_POLLING=1 makes the watch poll instead)"
+            )
+        return what, noticed
 
     def close(self) -> None:
         """Stop watching; ``watchfiles`` sees the stop within one step."""

@@ -16,9 +16,11 @@ turned the cache off (``-p no:cacheprovider``), and ``--cache-clear`` applies to
 cycle only.
 
 Warm runtimes: the runtime of the last cycle has imported the project (a re-run in it
-would see stale modules), so as soon as a cycle ends a fresh one boots as a standby
-(``harness.host.standby``) and waits; the next cycle adopts it, and the change is tested
-after only the session's own work (describe, collection, the tests).
+would see stale modules), so as soon as a cycle ends a fresh one boots as a standby and
+prepares the next cycle's session (``harness.host.standby``; Node only: a browser page
+copies the project when it starts). The next cycle adopts it unless the change made that
+preparation stale (a conftest, a configuration file, or a module it imported changed), and
+the change is tested after only collection and the tests.
 
 Ending: Ctrl-C (or SIGTERM) stops the watch wherever it is: a running cycle ends as
 pytest's does on Ctrl-C (its summary), the standby runtimes and the watcher are stopped,

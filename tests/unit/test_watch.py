@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness import cli
+from harness.errors import HarnessError
 from harness.options import Settings, scan
 from harness.watch.changes import ChangeSet, ProjectFilter, Watcher, saved_at
 from harness.watch.loop import Interrupts, WatchLoop
@@ -118,3 +119,12 @@ def test_plugin_mode_points_to_harness_run(tmp_path: Path, capsys: pytest.Captur
     )
     assert status == pytest.ExitCode.USAGE_ERROR
     assert "use harness run --watch" in capsys.readouterr().err
+
+
+def test_a_root_that_cannot_be_watched_is_one_line(tmp_path: Path) -> None:
+    watcher = Watcher([tmp_path / "gone"])
+    try:
+        with pytest.raises(HarnessError, match=r"cannot watch .*gone for changes: .*WATCHFILES_FORCE_POLLING=1"):
+            watcher.wait()
+    finally:
+        watcher.close()
