@@ -43,6 +43,7 @@ import harness.plugin
 from harness.host.controller import runtime_args
 from harness.host.standby import Standby
 from harness.options import Settings
+from harness.provision.boot import drop_bytecode
 from harness.provision.store import cache_root
 from harness.runtimes.base import BootConfig
 from harness.watch.changes import CONFIG_FILES, ChangeSet, Watcher
@@ -133,6 +134,8 @@ class WatchLoop:
         args = self._args(only_failures, first=self.cycles == 0)
         self.cycles += 1
         self.only_failures = only_failures
+        if change is not None and self.boot is not None and self.boot.pycache is not None:
+            drop_bytecode(self.boot.pycache, change.paths)
         standby, self.standby = self.standby, None
         asked = time.time()
         if standby is not None and not self._still_prepared(standby, change):

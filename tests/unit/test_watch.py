@@ -11,6 +11,7 @@ import pytest
 from harness import cli
 from harness.errors import HarnessError
 from harness.options import Settings, scan
+from harness.provision.boot import drop_bytecode
 from harness.watch.changes import ChangeSet, ProjectFilter, Watcher, saved_at
 from harness.watch.loop import Interrupts, WatchLoop
 
@@ -128,3 +129,14 @@ def test_a_root_that_cannot_be_watched_is_one_line(tmp_path: Path) -> None:
             watcher.wait()
     finally:
         watcher.close()
+
+
+def test_the_bytecode_of_changed_files_is_dropped(tmp_path: Path) -> None:
+    source = tmp_path / "project" / "test_a.py"
+    folder = tmp_path / "pycache" / source.parent.relative_to("/")
+    folder.mkdir(parents=True)
+    names = ["test_a.cpython-314.pyc", "test_a.cpython-314-pytest-9.0.3.pyc", "test_ab.cpython-314.pyc"]
+    for name in names:
+        (folder / name).write_bytes(b"")
+    drop_bytecode(tmp_path / "pycache", [source, tmp_path / "elsewhere" / "gone.py"])
+    assert sorted(p.name for p in folder.iterdir()) == ["test_ab.cpython-314.pyc"]
