@@ -39,7 +39,7 @@ class Standby:
 
     The copy has its own scratch directory: the session it was copied from removes its
     own when it ends. Whoever holds a standby either hands it to a pool (``RuntimePool``) or
-    ``discard``\\ s it.
+    stops it (``discard``).
     """
 
     def __init__(self, runtime: str, boot: BootConfig, count: int, args: Sequence[str]) -> None:
