@@ -30,6 +30,8 @@ second Ctrl-C while that happens is ignored, so the cleanup is never cut short.
 
 from __future__ import annotations
 
+import os
+import shlex
 import signal
 import sys
 import time
@@ -187,7 +189,8 @@ class WatchLoop:
         if first:
             return list(self.args)
         args = [a for a in self.args if a != "--cache-clear"]
-        if any(a in ORDER_FLAGS for a in args) or _cache_off(args):
+        given = [*args, *shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))]
+        if any(a in ORDER_FLAGS for a in given) or _cache_off(given):
             return args
         return [*args, "--lf" if only_failures else "--ff"]
 

@@ -96,6 +96,11 @@ def test_an_order_the_user_chose_or_no_cache_adds_nothing(args: list[str]) -> No
     assert loop(*args)._args(False, first=False) == args
 
 
+def test_an_order_in_pytest_addopts_counts_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:cacheprovider")
+    assert loop("-v")._args(False, first=False) == ["-v"]
+
+
 def test_only_watch_failed_reruns_only_failures() -> None:
     assert loop(mode="failed")._next_only_failures(pytest.ExitCode.TESTS_FAILED)
     assert loop(mode="failed")._next_only_failures(pytest.ExitCode.INTERRUPTED)  # collection errors
