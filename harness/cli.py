@@ -45,8 +45,8 @@ environment:
 Exit codes are pytest's (0 passed, 1 failed, 2 interrupted, 3 internal error, 4 usage
 error, 5 no tests collected); 4 also means bad harness input (one line on stderr). With
 --pyodide A,B,C the exit code is the worst of the versions' runs. --watch ends on Ctrl-C
-(or SIGTERM) with 2. harness inspect exits 0
-when every wheel fits some version, 1 when one fits none."""
+(or SIGTERM) with 2. harness inspect exits 0 when every wheel fits some version, 1 when one
+fits none."""
 
 
 def _terminate_as_interrupt(signum: int, frame: object) -> None:
