@@ -156,13 +156,12 @@ SUITES = [
     # pytest_configure): a project whose test dependency exists only in the runtime. The package
     # under test comes from its wheel (attrs' config imports it with --import-mode=importlib,
     # "src truly unimportable"). test_make.py and test_funcs.py are left out: hypothesis-heavy,
-    # 48 s of the suite's 55 s natively and several minutes in WebAssembly; the 22 files kept
+    # 48 s of the suite's 55 s natively and several minutes in WebAssembly; the 23 files kept
     # (1,058 tests) use the conftest's fixtures and hypothesis strategies all the same.
-    # Counts (test ids from both JUnit files, CPython 3.11.7 native): native 1,049 passed, 6
-    # skipped, 1 xfailed, 1 failed; harness before the conftests moved into the runtime: exit 4,
-    # nothing run ("ImportError while loading conftest ... No module named 'hypothesis'");
-    # harness now: 1,051 passed, 5 skipped, 2 xfailed, 1 more test collected (Python 3.14 only),
-    # every difference a newer-Python one.
+    # Counts (JUnit test cases; skipped includes xfailed; docs/real-suites.md): native (CPython
+    # 3.11.7) 1,048 passed, 1 failed, 8 skipped; harness before the conftests moved into the
+    # runtime: exit 4, nothing run ("ImportError while loading conftest ... No module named
+    # 'hypothesis'"); harness now: 1,052 passed, 6 skipped, every difference a newer-Python one.
     Suite(
         "attrs",
         "26.1.0",
@@ -190,10 +189,10 @@ SUITES = [
     # importing packages that have no pure wheel (test_preconf.py and preconf/: bson, msgspec,
     # orjson, ...; test_cols.py, test_unstructure_collections.py: immutables), and the
     # hypothesis-heavy ones (over 2 s natively each, 530 s together; minutes each in
-    # WebAssembly). The 31 files kept (about 350 tests) use the conftest's converter fixtures.
-    # Counts: native (3.11.7) 330 passed, 11 xfailed; harness before the conftests moved
-    # into the runtime: exit 4, nothing run ("No module named 'hypothesis'"); harness now:
-    # 348 passed, 4 failed: the files collected only on Python 3.12+/3.14 (see newer_python).
+    # WebAssembly). The 33 files kept (about 350 tests) use the conftest's converter fixtures.
+    # Counts: native (3.11.7) 318 passed; harness before the conftests moved into the runtime:
+    # exit 4, nothing run ("No module named 'hypothesis'"); harness now: 348 passed, 4 failed,
+    # the 34 differences all in files collected only on Python 3.12+/3.14 (see newer_python).
     Suite(
         "cattrs",
         "26.2.1",
