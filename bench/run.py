@@ -68,6 +68,7 @@ def _version(cmd: list[str]) -> str:
 
 def machine() -> dict[str, str]:
     dist, site, _ = C.harness_env()
+    manifest = json.loads((site / ".harness-manifest.json").read_text())
     return {
         "load_start": _load(),
         "cpus": str(os.cpu_count()),
@@ -75,7 +76,7 @@ def machine() -> dict[str, str]:
         "python": sys.version.split()[0],
         "node": _version(["node", "--version"]),
         "pyodide_dist": str(dist),
-        "site_packages": ", ".join(json.loads((site / ".harness-manifest.json").read_text())["wheels"]),
+        "site_packages": ", ".join(w["file"] for w in manifest["wheels"]),
         "host_pytest": _version([sys.executable, "-m", "pytest", "--version"]),
     }
 
