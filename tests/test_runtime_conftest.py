@@ -4,6 +4,7 @@ changes and terminal summary behave as natively."""
 
 from __future__ import annotations
 
+import importlib.util
 import zipfile
 from pathlib import Path
 
@@ -22,6 +23,12 @@ def humanize_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for wheel in wheels.glob("*.whl"):
         zipfile.ZipFile(wheel).extractall(site)
     return site
+
+
+def test_the_host_lacks_the_package() -> None:
+    """What every test here relies on: the harness's host cannot import humanize (the runs
+    start this interpreter), so whatever works, works in the runtime alone."""
+    assert importlib.util.find_spec("humanize") is None
 
 
 def progress(stdout: str) -> list[str]:
