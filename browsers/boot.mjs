@@ -7,7 +7,7 @@
 //   host.write(fd, bytes) -> count                Python's output (1 = stdout, 2 = stderr)
 //   host.mount(path) -> Promise | undefined       the host directory at the same path
 //                                                 (Node: NODEFS; browsers: a copy in MEMFS)
-//   host.saveSnapshot(pyodide)                    optional: save the heap (memory snapshot)
+//   host.saveSnapshot(pyodide) -> maybe Promise   optional: save the heap (memory snapshot)
 //                                                 right after the preload; never throws
 // and `channel` = { send(line), recv() -> string | null }, the synchronous event/command
 // pipe the Python side talks through. All data arrives as JSON; no code is generated.
@@ -78,7 +78,7 @@ export async function boot(pyodide, config, channel, host) {
     runner = pyodide.pyimport("harness.inside.runner");
     const key = config.snapshot ? config.snapshot.key : "";
     runner.preload(JSON.stringify({ sys_path: config.sys_path, key }));
-    if (host.saveSnapshot) host.saveSnapshot(pyodide);
+    if (host.saveSnapshot) await host.saveSnapshot(pyodide);
   }
   try {
     await loadDynlibs(pyodide, config.dynlibs || []);

@@ -199,25 +199,25 @@ def test_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv(snapshot.ENV_DISABLE, raising=False)
     doc = _document(tmp_path)
-    plan = snapshot.plan(doc, 20)
+    plan = snapshot.plan(doc, "node 20")
     assert plan is not None and plan["load"] is False
     assert Path(plan["path"]).parent == tmp_path / "cache" / "snapshots"
     Path(plan["path"]).write_bytes(b"x")
-    assert snapshot.plan(doc, 20)["load"] is True  # type: ignore[index]
-    assert snapshot.plan(_document(tmp_path, "0.25.1"), 20) is None
+    assert snapshot.plan(doc, "node 20")["load"] is True  # type: ignore[index]
+    assert snapshot.plan(_document(tmp_path, "0.25.1"), "node 20") is None
     monkeypatch.setenv(snapshot.ENV_DISABLE, "1")
-    assert snapshot.plan(doc, 20) is None
+    assert snapshot.plan(doc, "node 20") is None
 
 
 def test_key_follows_its_inputs(tmp_path: Path) -> None:
     doc = _document(tmp_path)
-    base = snapshot.key(doc, 20)
-    assert snapshot.key(doc, 20) == base
-    assert snapshot.key(doc, 22) != base  # node major
-    assert snapshot.key(_document(tmp_path, "0.29.5"), 20) != base
-    assert snapshot.key({**doc, "sys_path": [str(tmp_path / "other")]}, 20) != base
+    base = snapshot.key(doc, "node 20")
+    assert snapshot.key(doc, "node 20") == base
+    assert snapshot.key(doc, "node 22") != base  # node major
+    assert snapshot.key(_document(tmp_path, "0.29.5"), "node 20") != base
+    assert snapshot.key({**doc, "sys_path": [str(tmp_path / "other")]}, "node 20") != base
     (tmp_path / "runner.py").write_text("x = 2\n")  # runtime-side code changed
-    assert snapshot.key(doc, 20) != base
+    assert snapshot.key(doc, "node 20") != base
 
 
 def test_prune_keeps_the_most_recent(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@
 //            worker it is the ordinary way).
 // The socket closing is the end of the stream for the host (its `eof`), whatever the cause.
 import { boot, describe } from "./boot.mjs";
+import { checkRestored, growMemoryOnInstantiate, parseSnapshot, reason, snapshotHead } from "./snapshot.mjs";
 
 /** Open the event socket; resolves once it can send. */
 function openSocket() {
@@ -124,6 +125,57 @@ const fatal = (error) => {
   socket.close();
 };
 
+// ---- memory snapshots (format: snapshot.mjs; key and storage: harness/runtimes/snapshot.py) --
+// The run's server holds the host's snapshot for this browser (its user agent completes the
+// key): restore it, or boot cold and send a new one; one that fails is reported, and the
+// host deletes it.
+
+/** {snap: {key, format}, bytes: the file or null} when the run uses snapshots, else null. */
+async function lookupSnapshot() {
+  if (!config.snapshot) return null;
+  const url = new URL("snapshot", import.meta.url);
+  url.searchParams.set("agent", navigator.userAgent);
+  const response = await fetch(url);
+  if (response.status !== 200 && response.status !== 204) return null;
+  const snap = { key: response.headers.get("X-Harness-Snapshot"), format: config.snapshot.format };
+  const bytes = response.status === 200 ? new Uint8Array(await response.arrayBuffer()) : null;
+  return { snap, bytes };
+}
+
+/** A Pyodide restored from `found`, or null (with `notes` saying why) to boot cold. */
+async function restoreSnapshot(loadPyodide, options, found, notes) {
+  try {
+    const payload = parseSnapshot(found.bytes, found.snap);
+    const undo = growMemoryOnInstantiate(payload.length);
+    let pyodide;
+    try {
+      pyodide = await loadPyodide({ ...options, _loadSnapshot: payload });
+    } finally {
+      undo();
+    }
+    checkRestored(pyodide, found.snap.key);
+    return pyodide;
+  } catch (error) {
+    await fetch(new URL("snapshot-discard", import.meta.url), { method: "POST" }).catch(() => {});
+    notes.push(`memory snapshot discarded (${reason(error)}); booted cold, saving a new one`);
+    return null;
+  }
+}
+
+/** Send the heap of a cold boot to the host; a refusal is a boot note, never fatal. */
+async function uploadSnapshot(pyodide, snap, notes) {
+  try {
+    const payload = pyodide.makeMemorySnapshot();
+    const body = new Blob([snapshotHead(payload, snap, config.pyodide_version), payload]);
+    const url = new URL("snapshot", import.meta.url);
+    url.searchParams.set("key", snap.key);
+    const response = await fetch(url, { method: "POST", body });
+    if (!response.ok) throw new Error(`HTTP ${response.status} ${(await response.text()).trim()}`);
+  } catch (error) {
+    notes.push(`memory snapshot not saved: ${reason(error)}`);
+  }
+}
+
 const loaded = failFastOnWasmErrors(fatal);
 try {
   const distURL = new URL(config.dist, import.meta.url).href;
@@ -131,14 +183,26 @@ try {
   // Until boot.mjs routes Python's output, what Python says while it starts (a "Fatal Python
   // error" if its standard library is damaged) goes to the host's stderr, not the console.
   const early = (fd) => (line) => write(fd, new TextEncoder().encode(line + "\n"));
-  const pyodide = await loadPyodide({ indexURL: distURL, stdout: early(1), stderr: early(2) });
+  const options = { indexURL: distURL, stdout: early(1), stderr: early(2) };
+  const found = await lookupSnapshot();
+  const notes = [];
+  let pyodide = found && found.bytes ? await restoreSnapshot(loadPyodide, options, found, notes) : null;
+  const restored = pyodide !== null;
+  const makeSnapshot = !restored && found !== null;
+  if (!restored) pyodide = await loadPyodide({ ...options, ...(makeSnapshot ? { _makeSnapshot: true } : {}) });
   loaded();
+  config.boot_kind = restored ? "snapshot" : "cold";
+  config.boot_notes = notes;
+  if (found) config.snapshot = { ...config.snapshot, key: found.snap.key };
   pyodide.setStdin({ stdin: () => null }); // never a prompt(): stdin is at EOF, as under Node
   const host = {
     readFile: fetchBytes,
     write,
     mount: async (path) => unpack(pyodide.FS, await fetchBytes(config.bundles[path])),
   };
+  if (makeSnapshot && typeof pyodide.makeMemorySnapshot === "function") {
+    host.saveSnapshot = (instance) => uploadSnapshot(instance, found.snap, notes);
+  }
   await boot(pyodide, config, channel, host);
   socket.close();
 } catch (error) {

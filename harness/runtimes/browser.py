@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 import browsers
 from harness.errors import HarnessError
 from harness.inside import protocol
+from harness.runtimes import snapshot
 from harness.runtimes.base import BootConfig, Runtime, StderrTail
 from harness.runtimes.launchers import Browser, Launcher
 from harness.runtimes.launchers.plan import Plan, plan
@@ -50,6 +51,7 @@ ENTRY_FILES = {
     "page.mjs": "page/page.mjs",
     "runtime.mjs": "page/runtime.mjs",
     "boot.mjs": "boot.mjs",
+    "snapshot.mjs": "snapshot.mjs",
 }
 
 
@@ -68,9 +70,12 @@ def page_document(boot: BootConfig) -> tuple[dict[str, Any], list[Path], list[bu
     """The boot document as the page reads it, the runtime files and the trees to serve.
 
     Host paths become URLs relative to the page; the NODEFS probe directories, which only
-    a Node runtime can mount, are left out.
+    a Node runtime can mount, are left out. With memory snapshots on, ``snapshot`` tells the
+    page to ask the run's server for one (``snapshot_for`` makes the server's side).
     """
     document = boot.document()
+    if snapshot.usable(document):
+        document["snapshot"] = {"format": snapshot.FORMAT}
     sources = [Path(source) for _, source in document["files"]]
     mounts = [path for path in boot.mounts if path not in boot.probe_dirs]
     bundles = [bundle.pack(path) for path in mounts]
@@ -101,6 +106,14 @@ class BrowserRuntime(Runtime):
         """The command line that opens ``url`` headless with the fresh ``profile`` dir
         (the direct launch; a browser without one never gets a direct plan)."""
         raise NotImplementedError(f"{self.name} has no direct launch")
+
+    def snapshot_for(self) -> snapshot.BrowserSnapshot | None:
+        """This runtime's memory snapshot on the run's server, keyed by browser and mode."""
+        document = self.boot.document()
+        if not snapshot.usable(document):
+            return None
+        mode = "worker" if self.in_worker else "page"
+        return snapshot.BrowserSnapshot(document, f"{self.browser.engine} {mode}")
 
     def prepare_profile(self, profile: Path) -> None:
         """Fill the fresh profile directory before a direct launch (nothing by default)."""
@@ -149,6 +162,7 @@ class BrowserRuntime(Runtime):
             bundles,
             bind=settings.bind,
             url_host=settings.url_host,
+            snapshot=self.snapshot_for(),
         )
         self._profile = Path(tempfile.mkdtemp(prefix=f"harness-{self.name}-"))
         self._launcher = self._launcher_for(chosen, self._profile)
