@@ -66,6 +66,12 @@ def _version(cmd: list[str]) -> str:
         return f"unavailable ({exc})"
 
 
+def _wheel_names(site: Path) -> list[str]:
+    """The site-packages' wheels (the manifest lists them as file names or as entries)."""
+    wheels = json.loads((site / ".harness-manifest.json").read_text())["wheels"]
+    return [w["file"] if isinstance(w, dict) else str(w) for w in wheels]
+
+
 def machine() -> dict[str, str]:
     dist, site, _ = C.harness_env()
     return {
@@ -75,7 +81,7 @@ def machine() -> dict[str, str]:
         "python": sys.version.split()[0],
         "node": _version(["node", "--version"]),
         "pyodide_dist": str(dist),
-        "site_packages": ", ".join(json.loads((site / ".harness-manifest.json").read_text())["wheels"]),
+        "site_packages": ", ".join(_wheel_names(site)),
         "host_pytest": _version([sys.executable, "-m", "pytest", "--version"]),
     }
 
