@@ -136,6 +136,7 @@ class CdpLauncher(Pages):
         self._process: subprocess.Popen[bytes] | None = None
         self._pipe: _Pipe | None = None
         self._pages: dict[str, _Page] = {}
+        self._blank: list[str] = []  # the tab Chromium opens on its own: closed once ours is up
 
     def launch(self) -> None:
         to_browser, commands = os.pipe()
@@ -176,6 +177,8 @@ class CdpLauncher(Pages):
             raise HarnessError(f"{self.description} closed while starting")
         try:
             self._pipe.call("Target.setDiscoverTargets", {"discover": True})
+            targets = self._pipe.call("Target.getTargets").get("targetInfos", [])
+            self._blank = [t["targetId"] for t in targets if t.get("type") == "page"]
         except CdpError as exc:
             raise HarnessError(f"{self.description}: {exc}") from None
 
@@ -207,6 +210,9 @@ class CdpLauncher(Pages):
             page = _Page(target, session, ended)
             self._pages[target] = page
             pipe.call("Page.navigate", {"url": url}, session=session)
+            blank, self._blank = self._blank, []
+            for other in blank:  # not before: a browser without tabs may end
+                pipe.call("Target.closeTarget", {"targetId": other})
         except (CdpError, KeyError) as exc:
             raise HarnessError(f"{self.description}: cannot open a page: {exc}") from None
         return page
