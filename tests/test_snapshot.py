@@ -8,38 +8,15 @@ has no snapshot yet).
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 
 import pytest
-from helpers import PYODIDE_VERSIONS, Result, copy_project, run_harness
+from helpers import PYODIDE_VERSIONS, Result, boot_kind, copy_project, run_harness, seeded_cache
 
 from harness.runtimes import snapshot
 
 pytestmark = pytest.mark.usefixtures("warm_dists")
-
-BOOT = re.compile(r"ready in [\d.]+ s \((snapshot|cold) boot\)")
-
-
-def seeded_cache(tmp_path: Path, version: str) -> Path:
-    """A fresh cache holding a copy of the real cache's ``version`` and its site-packages."""
-    from harness.provision import distribution as dist
-    from harness.provision.boot import site_for
-
-    real = dist.resolve(version, None)
-    site = site_for(version).path
-    cache = tmp_path / "cache"
-    shutil.copytree(real.path, cache / "pyodide" / version, symlinks=True)
-    shutil.copytree(site, cache / "site-packages" / site.name, symlinks=True)
-    shutil.copytree(site.parent.parent / "resolutions", cache / "resolutions")
-    return cache
-
-
-def boot_kind(result: Result) -> str:
-    found = BOOT.search(result.stdout)
-    assert found, result.stdout + result.stderr
-    return found.group(1)
 
 
 def snapshots(cache: Path) -> list[Path]:
