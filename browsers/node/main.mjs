@@ -155,6 +155,7 @@ try {
   config.boot_kind = restored ? "snapshot" : "cold";
   config.boot_notes = notes;
   const host = {
+    restored,
     readFile: async (file) => fs.readFileSync(file),
     write: (fd, bytes) => {
       writeAll(fd, bytes);

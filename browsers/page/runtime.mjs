@@ -12,7 +12,7 @@
 //            synchronous request is the one way a page's thread can block for it (in a
 //            worker it is the ordinary way).
 // The socket closing is the end of the stream for the host (its `eof`), whatever the cause.
-import { boot, describe } from "./boot.mjs";
+import { boot, describe, install, preload } from "./boot.mjs";
 import { checkRestored, growMemoryOnInstantiate, parseSnapshot, reason, snapshotHead } from "./snapshot.mjs";
 
 /** Open the event socket; resolves once it can send. */
@@ -142,19 +142,23 @@ async function lookupSnapshot() {
   return { snap, bytes };
 }
 
-/** A Pyodide restored from `found`, or null (with `notes` saying why) to boot cold. */
-async function restoreSnapshot(loadPyodide, options, found, notes) {
+/** A Pyodide restored from `payload` (Pyodide's own snapshot bytes) made for `key`. */
+async function restore(loadPyodide, options, payload, key) {
+  const undo = growMemoryOnInstantiate(payload.length);
+  let pyodide;
   try {
-    const payload = parseSnapshot(found.bytes, found.snap);
-    const undo = growMemoryOnInstantiate(payload.length);
-    let pyodide;
-    try {
-      pyodide = await loadPyodide({ ...options, _loadSnapshot: payload });
-    } finally {
-      undo();
-    }
-    checkRestored(pyodide, found.snap.key);
-    return pyodide;
+    pyodide = await loadPyodide({ ...options, _loadSnapshot: payload });
+  } finally {
+    undo();
+  }
+  checkRestored(pyodide, key);
+  return pyodide;
+}
+
+/** A Pyodide restored from the host's file, or null (with `notes` saying why) to boot cold. */
+async function restoreFound(loadPyodide, options, found, notes) {
+  try {
+    return await restore(loadPyodide, options, parseSnapshot(found.bytes, found.snap), found.snap.key);
   } catch (error) {
     await fetch(new URL("snapshot-discard", import.meta.url), { method: "POST" }).catch(() => {});
     notes.push(`memory snapshot discarded (${reason(error)}); booted cold, saving a new one`);
@@ -162,10 +166,9 @@ async function restoreSnapshot(loadPyodide, options, found, notes) {
   }
 }
 
-/** Send the heap of a cold boot to the host; a refusal is a boot note, never fatal. */
-async function uploadSnapshot(pyodide, snap, notes) {
+/** Send a snapshot's payload to the host; a refusal is a boot note, never fatal. */
+async function uploadSnapshot(payload, snap, notes) {
   try {
-    const payload = pyodide.makeMemorySnapshot();
     const body = new Blob([snapshotHead(payload, snap, config.pyodide_version), payload]);
     const url = new URL("snapshot", import.meta.url);
     url.searchParams.set("key", snap.key);
@@ -174,6 +177,44 @@ async function uploadSnapshot(pyodide, snap, notes) {
   } catch (error) {
     notes.push(`memory snapshot not saved: ${reason(error)}`);
   }
+}
+
+/**
+ * Boot cold in a Pyodide of its own with `_makeSnapshot`, preload, save the heap, send it
+ * to the host, and return a Pyodide restored from it (null if that fails: boot cold).
+ *
+ * The maker is not kept: with `_makeSnapshot` Pyodide reaches every JavaScript global
+ * through a recording proxy, and on a page or in a worker the platform's getters refuse
+ * it as their `this` (`js.performance`: "Illegal invocation"). A restored Pyodide sees
+ * the real globals, so this run goes on exactly as the runs that restore the file will.
+ */
+async function makeSnapshot(loadPyodide, options, snap, notes) {
+  let payload;
+  try {
+    const maker = await loadPyodide({ ...options, _makeSnapshot: true });
+    await install(maker, config, hostFor(maker));
+    preload(maker, config, snap.key).destroy();
+    payload = maker.makeMemorySnapshot();
+  } catch (error) {
+    notes.push(`memory snapshot not made: ${reason(error)}`);
+    return null;
+  }
+  await uploadSnapshot(payload, snap, notes);
+  try {
+    return await restore(loadPyodide, options, payload, snap.key);
+  } catch (error) {
+    notes.push(`memory snapshot just made does not restore (${reason(error)}); booted cold`);
+    return null;
+  }
+}
+
+/** What boot.mjs needs from this runtime, for one Pyodide instance. */
+function hostFor(pyodide) {
+  return {
+    readFile: fetchBytes,
+    write,
+    mount: async (path) => unpack(pyodide.FS, await fetchBytes(config.bundles[path])),
+  };
 }
 
 const loaded = failFastOnWasmErrors(fatal);
@@ -186,23 +227,17 @@ try {
   const options = { indexURL: distURL, stdout: early(1), stderr: early(2) };
   const found = await lookupSnapshot();
   const notes = [];
-  let pyodide = found && found.bytes ? await restoreSnapshot(loadPyodide, options, found, notes) : null;
+  let pyodide = found && found.bytes ? await restoreFound(loadPyodide, options, found, notes) : null;
   const restored = pyodide !== null;
-  const makeSnapshot = !restored && found !== null;
-  if (!restored) pyodide = await loadPyodide({ ...options, ...(makeSnapshot ? { _makeSnapshot: true } : {}) });
+  if (!restored && found) pyodide = await makeSnapshot(loadPyodide, options, found.snap, notes);
+  const fromSnapshot = pyodide !== null;
+  if (!fromSnapshot) pyodide = await loadPyodide(options);
   loaded();
-  config.boot_kind = restored ? "snapshot" : "cold";
+  config.boot_kind = restored ? "snapshot" : "cold"; // this run did not find a usable one
   config.boot_notes = notes;
   if (found) config.snapshot = { ...config.snapshot, key: found.snap.key };
   pyodide.setStdin({ stdin: () => null }); // never a prompt(): stdin is at EOF, as under Node
-  const host = {
-    readFile: fetchBytes,
-    write,
-    mount: async (path) => unpack(pyodide.FS, await fetchBytes(config.bundles[path])),
-  };
-  if (makeSnapshot && typeof pyodide.makeMemorySnapshot === "function") {
-    host.saveSnapshot = (instance) => uploadSnapshot(instance, found.snap, notes);
-  }
+  const host = { ...hostFor(pyodide), restored: fromSnapshot };
   await boot(pyodide, config, channel, host);
   socket.close();
 } catch (error) {
