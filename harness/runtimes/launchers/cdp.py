@@ -180,7 +180,11 @@ class CdpLauncher(Pages):
             targets = self._pipe.call("Target.getTargets").get("targetInfos", [])
             self._blank = [t["targetId"] for t in targets if t.get("type") == "page"]
         except CdpError as exc:
-            raise HarnessError(f"{self.description}: {exc}") from None
+            try:  # a browser that cannot start closes the pipe as it exits: say how it ended
+                status = exit_status(process.wait(CLOSE_SECONDS))
+            except subprocess.TimeoutExpired:
+                raise HarnessError(f"{self.description}: {exc}") from None
+            raise HarnessError(f"{self.description} {status} before its page connected") from None
 
     def _keep_log(self, stream: IO[bytes]) -> None:
         """The browser's own output: kept for a failed start, never shown otherwise."""
