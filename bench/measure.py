@@ -23,6 +23,10 @@ SUMMARY_LINE = re.compile(r"^=+ (.*\d+ (?:passed|failed|error|skipped|xfailed|xp
                           r"deselected|warnings?|errors|no tests ran).*) =+$")  # fmt: skip
 COUNT = re.compile(r"(\d+) (subtests passed|subtests failed|passed|failed|errors?|skipped|"
                    r"xfailed|xpassed)")  # fmt: skip
+# pytest's own duration: the runtime's per worker from the harness (``-v``), else the
+# summary line's "in 1.23s" (native, bare: the same session, measured by pytest itself).
+RUNTIME_TIME = re.compile(r"^harness: pytest's time inside the runtime: (.*)$")
+SUMMARY_TIME = re.compile(r" in ([\d.]+)s")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 SAMPLE_S = 0.05
 
@@ -31,6 +35,7 @@ SAMPLE_S = 0.05
 class Run:
     wall_s: float
     first_result_s: float | None
+    pytest_s: float | None  # pytest's session inside the runtime (see RUNTIME_TIME)
     peak_rss_mb: float
     host_peak_mb: float
     returncode: int | None  # None: killed at the timeout
@@ -86,6 +91,7 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> Run:
     return Run(
         wall_s=wall,
         first_result_s=first[0] if first else None,
+        pytest_s=pytest_seconds(lines, summary),
         peak_rss_mb=peak[0] * PAGE / 2**20,
         host_peak_mb=peak[1] * PAGE / 2**20,
         returncode=returncode,
@@ -93,6 +99,15 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> Run:
         summary=summary,
         tail="\n".join(lines[-15:]),
     )
+
+
+def pytest_seconds(lines: list[str], summary: str) -> float | None:
+    """pytest's own duration of the session: the slowest runtime's for the harness."""
+    for line in lines:
+        if m := RUNTIME_TIME.match(line):
+            return max(float(part.split()[1]) for part in m.group(1).split(", "))
+    m = SUMMARY_TIME.search(summary)
+    return float(m.group(1)) if m else None
 
 
 def _children() -> dict[int, list[int]]:

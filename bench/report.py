@@ -16,6 +16,7 @@ RATIO_BASES = ["bare", "pytest-pyodide", "native"]
 FIGURES = [
     ("first_result_s", "first result s"),
     ("wall_s", "total s"),
+    ("pytest_s", "pytest s"),
     ("peak_rss_mb", "peak MB"),
     ("host_peak_mb", "host MB"),
 ]
@@ -34,7 +35,7 @@ def summarize(row: dict[str, Any]) -> dict[str, Any]:
     runs = row.get("runs", [])
     ok = [r for r in runs if r["returncode"] is not None]
     for key, _ in FIGURES:
-        row[key] = stats([r[key] for r in ok])
+        row[key] = stats([r.get(key) for r in ok])
     if runs and not ok:
         row["status"] = f"timeout (> {row['timeout_s']:.0f} s, killed)"
     if ok:
@@ -54,7 +55,7 @@ def _cell(s: dict[str, float] | None, digits: int = 2) -> str:
 def table(results: dict[str, Any]) -> str:
     """The text table: one block per suite, then the ratios."""
     lines = []
-    head = (f"{'contender':<18} {'first result s':>15} {'total s':>15} {'peak MB':>13}"
+    head = (f"{'contender':<18} {'first result s':>15} {'total s':>15} {'pytest s':>13} {'peak MB':>13}"
             f" {'host MB':>9}  outcome")  # fmt: skip
     for suite in results["suites"]:
         rows = [r for r in results["rows"] if r["suite"] == suite["name"]]
@@ -72,11 +73,11 @@ def table(results: dict[str, Any]) -> str:
                 check = "  (= expected)" if r["counts"] == expected else "  (!= expected)"
             lines.append(
                 f"{r['contender']:<18} {_cell(r['first_result_s']):>15} {_cell(r['wall_s']):>15}"
-                f" {_cell(r['peak_rss_mb'], 0):>13} {_cell(r.get('host_peak_mb'), 0):>9}"
+                f" {_cell(r.get('pytest_s')):>13} {_cell(r['peak_rss_mb'], 0):>13} {_cell(r.get('host_peak_mb'), 0):>9}"
                 f"  {r.get('outcome', '')}{check}"
             )
     lines += ["", "ratios harness / other (median; < 1 means the harness is faster/smaller)"]
-    lines.append(f"{'suite':<16} {'vs':<15} {'first result':>12} {'total':>8} {'peak MB':>8}"
+    lines.append(f"{'suite':<16} {'vs':<15} {'first result':>12} {'total':>8} {'pytest':>8} {'peak MB':>8}"
                  f" {'host MB':>8}")  # fmt: skip
     for suite in results["suites"]:
         rows = {r["contender"]: r for r in results["rows"] if r["suite"] == suite["name"]}
@@ -89,7 +90,7 @@ def table(results: dict[str, Any]) -> str:
             for key, _ in FIGURES:
                 a, b = harness.get(key), (other or {}).get(key)
                 cells.append(f"{a['median'] / b['median']:.2f}" if a and b else "-")
-            lines.append(f"{suite['name']:<16} {base:<15} {cells[0]:>12} {cells[1]:>8} {cells[2]:>8} {cells[3]:>8}")
+            lines.append(f"{suite['name']:<16} {base:<15} {cells[0]:>12} " + " ".join(f"{c:>8}" for c in cells[1:]))
     return "\n".join(lines)
 
 

@@ -66,14 +66,9 @@ def _version(cmd: list[str]) -> str:
         return f"unavailable ({exc})"
 
 
-def _wheel_names(site: Path) -> list[str]:
-    """The site-packages' wheels (the manifest lists them as file names or as entries)."""
-    wheels = json.loads((site / ".harness-manifest.json").read_text())["wheels"]
-    return [w["file"] if isinstance(w, dict) else str(w) for w in wheels]
-
-
 def machine() -> dict[str, str]:
     dist, site, _ = C.harness_env()
+    manifest = json.loads((site / ".harness-manifest.json").read_text())
     return {
         "load_start": _load(),
         "cpus": str(os.cpu_count()),
@@ -81,7 +76,7 @@ def machine() -> dict[str, str]:
         "python": sys.version.split()[0],
         "node": _version(["node", "--version"]),
         "pyodide_dist": str(dist),
-        "site_packages": ", ".join(_wheel_names(site)),
+        "site_packages": ", ".join(w["file"] for w in manifest["wheels"]),
         "host_pytest": _version([sys.executable, "-m", "pytest", "--version"]),
     }
 

@@ -225,7 +225,9 @@ def test_event_socket_and_command_poll(server) -> None:
     sock = _websocket(run, cookie)
     assert sock.recv(1000).startswith(b"HTTP/1.1 101")
     assert _websocket(run, cookie).recv(100).startswith(b"HTTP/1.1 409")  # exactly one connection
-    sock.sendall(_frame(0x1, protocol.encode(protocol.Done(type="done", exitstatus=0, tree_packages=[])).encode()))
+    sock.sendall(
+        _frame(0x1, protocol.encode(protocol.Done(type="done", exitstatus=0, tree_packages=[], session_s=0.0)).encode())
+    )
     got = events.get(timeout=10)
     assert got is not None and got[1]["type"] == "done"
     run.channel.push(protocol.encode(protocol.Exit(type="exit")))

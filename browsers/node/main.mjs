@@ -23,15 +23,39 @@ function writeAll(fd, bytes) {
   }
 }
 
-/** The synchronous line channel over the two pipes. */
+// Held events are written once this many bytes wait (or sooner: see `send`).
+const HOLD_BYTES = 1 << 16;
+
+/**
+ * The synchronous line channel over the two pipes.
+ *
+ * `send(line, hold)`: with `hold` true the line may wait in memory until `flush`, the next
+ * line sent without it, the next `recv` or the process's end, whichever comes first. Python
+ * holds what a test phase reports until the next phase starts (see EventPlugin.emit): one
+ * write per phase instead of one per report or subtest, since each write wakes the host's
+ * reader. A dying runtime still flushes (see `fatal`); only a SIGKILL loses held lines.
+ */
 function pipeChannel(eventFd, commandFd) {
   let pending = Buffer.alloc(0);
   const chunk = Buffer.alloc(1 << 16);
+  let held = [];
+  let heldBytes = 0;
+  const flush = () => {
+    if (held.length === 0) return;
+    const bytes = Buffer.from(held.join(""), "utf8");
+    held = [];
+    heldBytes = 0;
+    writeAll(eventFd, bytes);
+  };
   return {
-    send(line) {
-      writeAll(eventFd, Buffer.from(line + "\n", "utf8"));
+    flush,
+    send(line, hold) {
+      held.push(line + "\n");
+      heldBytes += line.length + 1;
+      if (!hold || heldBytes >= HOLD_BYTES) flush();
     },
     recv() {
+      flush();
       for (;;) {
         const newline = pending.indexOf(10);
         if (newline >= 0) {
@@ -58,6 +82,7 @@ const config = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 // even a killed host leaves it behind (it is 0600 meanwhile).
 fs.rmSync(process.argv[2], { force: true });
 const channel = pipeChannel(config.event_fd, config.command_fd);
+process.on("exit", () => channel.flush()); // os._exit, process.exit: nothing held is lost
 // The runtime cannot go on (a test called os._exit, a wasm trap, a JS RangeError, ...):
 // tell the host why, then exit with the program's own status when it has one.
 const fatal = (error) => {

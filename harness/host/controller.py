@@ -120,6 +120,7 @@ class Controller:
         self.session_start: protocol.SessionStart | None = None  # the primary's
         self.early: list[tuple[str, Incoming]] = []  # events read before the main loop
         self.summaries: list[str] = []  # the runtimes' own pytest_terminal_summary output
+        self.session_times: dict[str, float] = {}  # worker id -> its session's own duration (-v)
         self.replayer: Replayer | None = None
         self.scheduler: LoadScheduler | None = None
         self.collected: frozenset[str] = frozenset()  # the primary's collection (before --shard)
@@ -309,6 +310,7 @@ class Controller:
     def _on_done(self, slot: Slot, event: protocol.Done) -> None:
         slot.finished = True
         self.tree_packages += event["tree_packages"]
+        self.session_times[slot.worker_id] = event["session_s"]
 
     def _on_eof(self, slot: Slot, event: Eof) -> None:
         self._lost(slot)
@@ -538,6 +540,9 @@ class Controller:
         for text in self.summaries:
             for line in text.rstrip("\n").split("\n"):
                 terminalreporter.write_line(line)
+        if self.session_times and terminalreporter.verbosity > 0:
+            times = ", ".join(f"{worker} {seconds:.2f} s" for worker, seconds in self.session_times.items())
+            terminalreporter.write_line(f"harness: pytest's time inside the runtime: {times}")
         if self.tree_packages:
             request = request_for(self.settings, self.boot.dist)
             for line in shadow.warnings(self.tree_packages, request):

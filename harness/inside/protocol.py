@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 # 2: ``run`` lost ``only``; the host schedules tests with ``schedule``/``shutdown``.
 # 3: ``session_start`` carries the runtime's header lines and plugins; ``describe``.
-VERSION = 3
+VERSION = 4
 
 Location = list[Any]  # [path, lineno or None, domain]: pytest's location tuple as JSON
 
@@ -239,6 +239,7 @@ class Done(TypedDict):
     type: Literal["done"]
     exitstatus: int
     tree_packages: list[TreePackage]  # for the "tested the tree, not a wheel" warning
+    session_s: float  # how long the session ran inside the runtime (0 on a usage error)
 
 
 Event = (

@@ -18,8 +18,14 @@ import pytest
 
 from harness.inside import protocol, pytest_compat
 
-Send = Callable[[str], None]
+Send = Callable[..., None]  # (line) or (line, hold): see EventPlugin.emit
 Recv = Callable[[], "str | None"]
+Flush = Callable[[], None]
+
+# Events that may wait in the runtime's channel until the next phase starts: what a test
+# reports (subtests included), and collection's many small reports. A test's start, the end
+# of collection and every session-level event go out at once.
+HOLDABLE = frozenset({"logreport", "logfinish", "warning", "coverage", "collectreport", "deselected", "cache_set"})
 
 # Builtin plugins that own .pytest_cache state and whose collection-time status line
 # ("run-last-failure: ...") is only known here; the host prints the lines we forward.
@@ -29,15 +35,39 @@ _CACHE_PLUGINS = ("lfplugin", "nfplugin", "stepwiseplugin")
 class EventPlugin:
     """Emits one protocol event per pytest hook the host needs to replay."""
 
-    def __init__(self, send: Send, recv: Recv, coverage: Any = None) -> None:
+    def __init__(self, send: Send, recv: Recv, coverage: Any = None, flush: Flush | None = None) -> None:
         self._send = send
+        self._flush = flush  # None: send every event at once (see emit)
         self._recv = recv  # the host's scheduling commands arrive here during the run
         self._coverage = coverage  # a started CoverageStream, flushed after every test
         self._timeout: float | None = None
         self.config: pytest.Config | None = None
 
     def emit(self, event: protocol.Event) -> None:
-        self._send(protocol.encode(event))
+        """Send ``event``, letting the channel hold it until the next phase starts.
+
+        A test's reports (and a subtest-heavy test has hundreds) then travel in one write
+        per phase: the write that wakes the host is the costly part, not the bytes. The
+        host still learns of every phase before it runs, which is what it needs when it has
+        to stop a runtime from outside (Ctrl-C, SIGTERM): the interrupted test is blamed in
+        the right phase. A runtime that dies on its own flushes first. Nothing is held for
+        a test with a timeout, nor under a run-wide ``--timeout`` (no ``flush`` then), so a
+        test stopped for overrunning keeps every subtest it reported.
+        """
+        hold = self._flush is not None and self._timeout is None and event["type"] in HOLDABLE
+        self._send(protocol.encode(event), hold)
+
+    def _phase_starts(self) -> None:
+        if self._flush is not None:
+            self._flush()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self) -> None:
+        self._phase_starts()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_teardown(self) -> None:
+        self._phase_starts()
 
     def emit_coverage(self, fields: dict[str, Any] | None) -> None:
         """Coverage measured since the last event, if any (sent before the event that

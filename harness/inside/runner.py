@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -27,8 +28,9 @@ if TYPE_CHECKING:
     from harness.inside.reporter import EventPlugin
     from wasm_patches.contract import PatchResult
 
-Send = Callable[[str], None]
+Send = Callable[..., None]  # (line) or (line, hold): see EventPlugin.emit
 Recv = Callable[[], "str | None"]
+Flush = Callable[[], None]
 
 
 def prepare_process(boot: dict[str, Any]) -> None:
@@ -50,6 +52,10 @@ def prepare_process(boot: dict[str, Any]) -> None:
         sys.path.insert(len(boot["sys_path"]), "")
     os.chdir(boot["cwd"])
     os.environ["PWD"] = boot["cwd"]
+    if boot.get("pycache_prefix"):
+        # Keep bytecode (and pytest's rewritten test modules) across runs, as natively.
+        sys.pycache_prefix = boot["pycache_prefix"]
+        sys.dont_write_bytecode = False
 
 
 def apply_patches(boot: dict[str, Any]) -> tuple[list[PatchResult], str]:
@@ -298,8 +304,10 @@ def _uptime_ms() -> float:
     return float(performance.now())
 
 
-def serve(boot_json: str, send: Send, recv: Recv) -> None:
-    """Boot, announce ``ready``, then run one pytest session per ``run`` command."""
+def serve(boot_json: str, send: Send, recv: Recv, flush: Flush | None = None) -> None:
+    """Boot, announce ``ready``, then run one pytest session per ``run`` command.
+
+    ``flush`` is the channel's, where it can hold events (see ``EventPlugin.emit``)."""
     boot = json.loads(boot_json)
     prepare_process(boot)
     patches, patch_summary = apply_patches(boot)
@@ -344,28 +352,32 @@ def serve(boot_json: str, send: Send, recv: Recv) -> None:
             raise protocol.ProtocolError(f"{command['type']!r} outside a session")
         try:
             if prepared is None or prepared.args != command["args"]:
-                prepared = _prepare(boot, command["args"], send, recv)
+                prepared = _prepare(boot, command["args"], send, recv, flush)
             if command["type"] == "describe":
                 send(protocol.encode(prepared.described()))
                 continue
             session, prepared = prepared, None
+            started = time.perf_counter()
             status = _run(session)
+            took = time.perf_counter() - started
         except UsageProblem as exc:
             prepared = None
             send(protocol.encode(protocol.Error(type="error", kind="usage", message=str(exc))))
-            status = 4
+            status, took = 4, 0.0
         tree = tree_packages([boot["cwd"]]) if status != 4 else []
-        send(protocol.encode(protocol.Done(type="done", exitstatus=status, tree_packages=tree)))
+        send(protocol.encode(protocol.Done(type="done", exitstatus=status, tree_packages=tree, session_s=took)))
 
 
-def _prepare(boot: dict[str, Any], args: list[str], send: Send, recv: Recv) -> Session:
+def _prepare(boot: dict[str, Any], args: list[str], send: Send, recv: Recv, flush: Flush | None) -> Session:
     """A session for ``args``, with coverage measuring from before conftests are imported."""
     from harness.inside.reporter import EventPlugin
 
     stream, coverage_error = start_coverage(boot.get("coverage"))
     if coverage_error is not None:
         raise UsageProblem(coverage_error)
-    return Session(args, EventPlugin(send, recv, coverage=stream), stream, compat_plugins(boot))
+    hold = boot.get("hold_events", True) and flush is not None
+    plugin = EventPlugin(send, recv, coverage=stream, flush=flush if hold else None)
+    return Session(args, plugin, stream, compat_plugins(boot))
 
 
 def _run(session: Session) -> int:

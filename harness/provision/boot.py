@@ -11,6 +11,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -21,6 +22,7 @@ from harness.options import Settings
 from harness.provision import distribution as dist
 from harness.provision import invocation, resolve, wheels
 from harness.provision import lock as lockfile
+from harness.provision.store import cache_root
 from harness.runtimes import runtime_class
 from harness.runtimes.base import RUNTIME_ROOT, BootConfig
 
@@ -84,6 +86,25 @@ def scratch_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="harness-scratch-"))
 
 
+def bytecode_cache() -> Path | None:
+    """The host directory the runtime keeps its bytecode in (None if it cannot be made).
+
+    Pyodide starts with ``sys.dont_write_bytecode`` set, so pytest would rewrite the
+    assertions of every test module on every run (a third of the runtime's time on a suite of
+    small tests); natively pytest keeps the rewritten modules in ``__pycache__``. The runtime
+    writes them, and other modules' bytecode, under this ``sys.pycache_prefix`` instead: it
+    persists across runs, and nothing lands in the project. The file names carry the Python
+    version (and pytest's for rewritten tests), and both pytest and importlib check the
+    source's mtime and size before using one, so versions and edits never mix.
+    """
+    path = cache_root() / "pycache"
+    try:
+        path.mkdir(mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    return path
+
+
 def boot_config(settings: Settings, cwd: Path, paths: Sequence[Path], args: Sequence[str] = ()) -> BootConfig:
     """Resolve the distribution and wheels (downloading once) and describe the boot.
 
@@ -99,10 +120,14 @@ def boot_config(settings: Settings, cwd: Path, paths: Sequence[Path], args: Sequ
     scratch = scratch_dir()
     config_files = [cov.config_file.resolve()] if cov and cov.config_file else []
     mounts = invocation.mount_points([cwd, *paths, site.path, *invocation.path_args(args, cwd), *config_files])
-    extra = {}
+    extra: dict[str, Any] = {}
     if cov is not None:
         # Never measure the harness's own runtime code or the runtime's site-packages.
         extra["coverage"] = cov.runtime_options(cwd, omit=[f"{RUNTIME_ROOT}/*", f"{site.path}/*"])
+    if settings.timeout:
+        # The host stops a runtime that overruns without asking it: it must have seen every
+        # report so far to blame the right phase (see EventPlugin.emit).
+        extra["hold_events"] = False
     env, unset = invocation.runtime_env(dict(os.environ))
     return BootConfig(
         dist=distribution,
@@ -120,6 +145,7 @@ def boot_config(settings: Settings, cwd: Path, paths: Sequence[Path], args: Sequ
         extra=extra,
         notes=notes,
         launch=launch,
+        pycache=bytecode_cache(),
     )
 
 

@@ -56,6 +56,9 @@ class BootConfig:
     wheel_imports: tuple[dict[str, Any], ...] = ()
     lib_files: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()  # header lines about provisioning (host side)
+    # Host directory for the runtime's bytecode (``sys.pycache_prefix``), None for none: see
+    # ``harness.provision.boot.bytecode_cache``.
+    pycache: Path | None = None
     launch: Plan | None = None  # browser runtimes: how the browser is had (never sent inside)
 
     def cleanup(self) -> None:
@@ -71,7 +74,8 @@ class BootConfig:
             "pyodide_version": self.dist.version,
             "files": [*runtime_files(), *self.lib_files],
             "runtime_root": RUNTIME_ROOT,
-            "mounts": [str(p) for p in _mount_dirs(self.mounts)],
+            "mounts": [str(p) for p in _mount_dirs((*self.mounts, *filter(None, [self.pycache])))],
+            "pycache_prefix": str(self.pycache) if self.pycache else None,
             "probe_dirs": [str(p) for p in self.probe_dirs],
             "sys_path": [str(self.site_packages)],
             "dynlibs": list(self.dynlibs),

@@ -71,9 +71,10 @@ def start_page(profile: Path, boot_url: str) -> str:
 def page_document(boot: BootConfig) -> tuple[dict[str, Any], list[Path], list[bundle.Bundle]]:
     """The boot document as the page reads it, the runtime files and the trees to serve.
 
-    Host paths become URLs relative to the page; the NODEFS probe directories, which only
-    a Node runtime can mount, are left out. With memory snapshots on, ``snapshot`` tells the
-    page to ask the run's server for one (``snapshot_for`` makes the server's side).
+    Host paths become URLs relative to the page; the NODEFS probe directories and the
+    bytecode cache, which only a Node runtime can mount, are left out. With memory snapshots
+    on, ``snapshot`` tells the page to ask the run's server for one (``snapshot_for`` makes
+    the server's side).
     """
     document = boot.document()
     if snapshot.usable(document):
@@ -87,6 +88,7 @@ def page_document(boot: BootConfig) -> tuple[dict[str, Any], list[Path], list[bu
         mounts=[b.root for b in bundles],
         bundles={b.root: f"bundle/{b.digest}" for b in bundles},
         probe_dirs=[],
+        pycache_prefix=None,  # the page's files live in memory: nothing would be kept
     )
     return document, sources, bundles
 

@@ -6,6 +6,8 @@ straight to the terminal and can never be mistaken for an event.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import json
 import os
@@ -22,6 +24,19 @@ from harness.runtimes import snapshot
 from harness.runtimes.base import Runtime, StderrTail
 
 MIN_NODE_MAJOR = 18
+# Bytes the event pipe holds before the runtime's write blocks. Linux's default of 64 KB is
+# about 40 reports: a host reader thread that is not scheduled for a few milliseconds on a
+# busy machine then stalls the tests. 1 MB is the unprivileged maximum.
+EVENT_PIPE_BYTES = 1 << 20
+
+
+def widen_pipe(fd: int) -> None:
+    """Make ``fd``'s pipe hold ``EVENT_PIPE_BYTES`` where the system allows it (Linux)."""
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setsize is None:
+        return
+    with contextlib.suppress(OSError):  # a lower pipe-max-size: keep the default
+        fcntl.fcntl(fd, setsize, EVENT_PIPE_BYTES)
 
 
 def find_node() -> str:
@@ -80,6 +95,7 @@ class NodeRuntime(Runtime):
         if major < MIN_NODE_MAJOR:
             raise HarnessError(f"node {version} is too old; Pyodide needs Node.js {MIN_NODE_MAJOR}+")
         event_read, event_write = os.pipe()
+        widen_pipe(event_write)
         command_read, command_write = os.pipe()
         document = self.boot.document() | {"event_fd": event_write, "command_fd": command_read}
         # A pytest-pyodide suite may await JavaScript from a test: JSPI lets it.

@@ -75,7 +75,12 @@ EXAMPLES: list[dict[str, Any]] = [
     {"type": "cache_set", "key": "cache/nodeids", "value": ["t.py::test_a"]},
     {"type": "interrupted", "kind": "exit", "message": "bye", "returncode": 3},
     {"type": "error", "kind": "internal", "message": "INTERNALERROR> boom"},
-    {"type": "done", "exitstatus": 0, "tree_packages": [{"name": "m", "path": "/p/m", "missing": ["_speedups"]}]},
+    {
+        "type": "done",
+        "exitstatus": 0,
+        "tree_packages": [{"name": "m", "path": "/p/m", "missing": ["_speedups"]}],
+        "session_s": 1.25,
+    },
 ]
 COMMAND_EXAMPLES: list[dict[str, Any]] = [
     {"type": "describe", "args": ["-q", "tests"]},

@@ -68,7 +68,7 @@ class Runtime:
         self.lines: list[str] = []
         self.commands: collections.deque[str] = collections.deque()
 
-    def send(self, line: str) -> None:
+    def send(self, line: str, hold: bool = False) -> None:
         self.lines.append(line)
         event = protocol.decode_event(line)
         if event["type"] == "collection_finish":
