@@ -38,6 +38,7 @@ class SharedBrowser:
         self.users = 0
         self._start_lock = threading.Lock()
         self._started = False
+        self._failure: HarnessError | None = None
 
     @classmethod
     def acquire(cls, key: Hashable, make: Callable[[], tuple[Pages, Path | None]]) -> SharedBrowser:
@@ -63,10 +64,17 @@ class SharedBrowser:
                 shutil.rmtree(self.profile, ignore_errors=True)
 
     def start(self) -> None:
-        """Start the browser once (the first page waits for it, the others too)."""
+        """Start the browser once (the first page waits for it, the others too); if it
+        could not be had, every page gets the same one-line error."""
         with self._start_lock:
+            if self._failure is not None:
+                raise self._failure
             if not self._started:
-                self.launcher.launch()
+                try:
+                    self.launcher.launch()
+                except HarnessError as exc:
+                    self._failure = exc
+                    raise
                 self._started = True
 
 
