@@ -157,8 +157,10 @@ async function restore(loadPyodide, options, payload, key) {
 
 /** A Pyodide restored from the host's file, or null (with `notes` saying why) to boot cold. */
 async function restoreFound(loadPyodide, options, found, notes) {
+  const bytes = found.bytes;
+  found.bytes = null; // tens of MB: not kept for the run
   try {
-    return await restore(loadPyodide, options, parseSnapshot(found.bytes, found.snap), found.snap.key);
+    return await restore(loadPyodide, options, parseSnapshot(bytes, found.snap), found.snap.key);
   } catch (error) {
     await fetch(new URL("snapshot-discard", import.meta.url), { method: "POST" }).catch(() => {});
     notes.push(`memory snapshot discarded (${reason(error)}); booted cold, saving a new one`);
