@@ -159,6 +159,7 @@ def pytest_configure(config: pytest.Config) -> None:
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:
             config.pluginmanager.unregister(plugin)
+    pytest_compat.leave_unknown_ini_keys_to_the_runtime(config)
     cache = getattr(config, "cache", None)
     if cache is not None:
         cache.set = functools.partial(write_value, cache)  # host writes are atomic too

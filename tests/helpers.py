@@ -7,11 +7,13 @@ copied to a temporary directory first so their caches and outputs never touch th
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import re
 import shutil
 import signal
+import site
 import socket
 import subprocess
 import sys
@@ -19,6 +21,7 @@ import time
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,6 +112,81 @@ def junit_totals(path: Path) -> Counter[str]:
 def pip(*args: str, timeout: float = 300) -> None:
     """Run this interpreter's pip quietly (downloads and installs for fixtures); raise on failure."""
     subprocess.run([sys.executable, "-m", "pip", *args], check=True, capture_output=True, text=True, timeout=timeout)
+
+
+def _top_level_entries(distribution: str) -> set[str]:
+    """The names a distribution puts directly into its site-packages directory (packages,
+    modules, its .dist-info and so its entry points), for every copy of it this interpreter sees."""
+    wanted = re.sub(r"[-_.]+", "-", distribution).lower()
+    entries: set[str] = set()
+    for dist in importlib.metadata.distributions():
+        if re.sub(r"[-_.]+", "-", dist.metadata["Name"] or "").lower() == wanted:
+            entries.update(file.parts[0] for file in dist.files or () if file.parts[0] not in ("..", "__pycache__"))
+    return entries
+
+
+def host_without(distributions: Iterable[str], dest: Path) -> Path:
+    """A Python for the host side of a run that cannot import ``distributions``: a venv without
+    pip or system site-packages that sees this interpreter's site-packages through symlinks,
+    minus those distributions' files (modules, .dist-info, hence their pytest plugins too).
+
+    It stands for a user whose machine lacks a project's test-only dependencies although this
+    machine has them; everything else (harness itself, editable installs through their .pth
+    files, pytest and its plugins) is what this interpreter has.
+    """
+    hidden = {entry for name in distributions for entry in _top_level_entries(name)}
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(dest)], check=True, timeout=120)
+    python = dest / "bin" / "python"
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout.strip()
+    sources = [*site.getsitepackages()] + ([site.getusersitepackages()] if site.ENABLE_USER_SITE else [])
+    lines = []
+    for index, source in enumerate(Path(s) for s in sources if Path(s).is_dir()):
+        view = dest / f"site-view-{index}"
+        view.mkdir()
+        for entry in source.iterdir():
+            if entry.name not in hidden and entry.name != "__pycache__":
+                (view / entry.name).symlink_to(entry)
+        lines.append(f"import site; site.addsitedir({str(view)!r})\n")
+    Path(purelib, "host-view.pth").write_text("".join(lines))
+    return python
+
+
+def visible_to(python: Path, distributions: Iterable[str]) -> list[str]:
+    """Which of ``distributions`` (their metadata, or a module they install here) ``python`` sees."""
+    names = sorted(distributions)
+    modules = {re.sub(r"[-.]", "_", name).lower() for name in names}
+    for name in names:
+        modules.update(
+            entry.removesuffix(".py")
+            for entry in _top_level_entries(name)
+            if not entry.endswith((".dist-info", ".egg-info", ".pth"))
+        )
+    probe = (
+        "import importlib.metadata as m, importlib.util as u, json, sys\n"
+        "names, modules = json.loads(sys.argv[1])\n"
+        "def dist(n):\n"
+        "    try:\n"
+        "        return m.distribution(n)\n"
+        "    except m.PackageNotFoundError:\n"
+        "        return None\n"
+        "seen = [f'distribution {n}' for n in names if dist(n)]\n"
+        "seen += [f'module {n}' for n in modules if u.find_spec(n)]\n"
+        "print(json.dumps(seen))\n"
+    )
+    proc = subprocess.run(
+        [str(python), "-c", probe, json.dumps([names, sorted(modules)])],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return list(json.loads(proc.stdout))
 
 
 def make_wheel(
