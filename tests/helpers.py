@@ -452,3 +452,27 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return stat[stat.rindex(b")") + 2 :].split()[0] != b"Z"
+
+
+BOOT = re.compile(r"ready in [\d.]+ s \((snapshot|cold) boot\)")
+
+
+def seeded_cache(tmp_path: Path, version: str) -> Path:
+    """A fresh cache holding a copy of the real cache's ``version`` and its site-packages."""
+    from harness.provision import distribution as dist
+    from harness.provision.boot import site_for
+
+    real = dist.resolve(version, None)
+    site = site_for(version).path
+    cache = tmp_path / "cache"
+    shutil.copytree(real.path, cache / "pyodide" / version, symlinks=True)
+    shutil.copytree(site, cache / "site-packages" / site.name, symlinks=True)
+    shutil.copytree(site.parent.parent / "resolutions", cache / "resolutions")
+    return cache
+
+
+def boot_kind(result: Result) -> str:
+    """How the runtime booted ("snapshot" or "cold"): the header line of its ready event."""
+    found = BOOT.search(result.stdout)
+    assert found, result.stdout + result.stderr
+    return found.group(1)
