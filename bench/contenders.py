@@ -235,13 +235,19 @@ CONTENDERS = {
         "harness-chromium",
         prepare=lambda: browser_env("chromium"),
         command=lambda suite: harness(suite, runtime="chromium"),
-        note="/usr/bin/chromium, page",
+        note="/usr/bin/chromium, page, warm (memory snapshot)",
     ),  # fmt: skip
     "harness-firefox": Contender(
         "harness-firefox",
         prepare=lambda: browser_env("firefox"),
         command=lambda suite: harness(suite, runtime="firefox"),
-        note="firefox-esr, page",
+        note="firefox-esr, page, warm (memory snapshot)",
+    ),  # fmt: skip
+    "harness-chromium-n4": Contender(
+        "harness-chromium -n 4",
+        prepare=lambda: browser_env("chromium"),
+        command=lambda suite: harness(suite, "-n", "4", runtime="chromium"),
+        note="/usr/bin/chromium, 4 runtimes: 4 pages of one browser",
     ),  # fmt: skip
     "harness-n1": Contender(
         "harness -n 1", prepare=harness_env, command=lambda suite: harness(suite, "-n", "1"), note="node"

@@ -9,6 +9,7 @@
 //                                                 (Node: NODEFS; browsers: a copy in MEMFS)
 //   host.saveSnapshot(pyodide)                    optional: save the heap (memory snapshot)
 //                                                 right after the preload; never throws
+//   host.restored                                 the Pyodide was restored from a snapshot
 // and `channel` = { send(line, hold), recv() -> string | null, flush? }, the synchronous
 // event/command pipe the Python side talks through (a channel with `flush` may hold lines
 // sent with `hold` until then; see node/main.mjs). All data arrives as JSON; no code is generated.
@@ -58,27 +59,41 @@ async function loadDynlibs(pyodide, dynlibs) {
   }
 }
 
-/**
- * Boot the harness inside an already loaded Pyodide and serve host commands until told
- * to exit. Resolves when the command loop ends; rejects if Python raised.
- */
-export async function boot(pyodide, config, channel, host) {
+/** Put the run's files in place: the runtime-side Python, then every mount. */
+export async function install(pyodide, config, host) {
   routeOutput(pyodide, host);
   await installFiles(pyodide, config.files, host);
   for (const path of config.mounts) {
     await host.mount(path);
   }
+}
+
+/**
+ * After a cold boot and `install`: import everything every run needs (`runner.preload`)
+ * for snapshot `key` ("" without one). Returns the runner module.
+ */
+export function preload(pyodide, config, key) {
+  pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(config.runtime_root)})`);
+  const runner = pyodide.pyimport("harness.inside.runner");
+  runner.preload(JSON.stringify({ sys_path: config.sys_path, key }));
+  return runner;
+}
+
+/**
+ * Boot the harness inside an already loaded Pyodide and serve host commands until told
+ * to exit. Resolves when the command loop ends; rejects if Python raised. `host.restored`:
+ * the Pyodide was restored from a memory snapshot (else it was booted cold).
+ */
+export async function boot(pyodide, config, channel, host) {
+  await install(pyodide, config, host);
   let runner;
-  if (config.boot_kind === "snapshot") {
+  if (host.restored) {
     // The heap already holds everything preload imported; only the JS side (files,
     // mounts above) had to be set up again.
     runner = pyodide.pyimport("harness.inside.runner");
     runner.restored();
   } else {
-    pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(config.runtime_root)})`);
-    runner = pyodide.pyimport("harness.inside.runner");
-    const key = config.snapshot ? config.snapshot.key : "";
-    runner.preload(JSON.stringify({ sys_path: config.sys_path, key }));
+    runner = preload(pyodide, config, config.snapshot ? config.snapshot.key : "");
     if (host.saveSnapshot) host.saveSnapshot(pyodide);
   }
   try {

@@ -7,7 +7,8 @@ rootdir), and the exit status is pytest's own.
 
 Exit codes: those of pytest (0 passed, 1 failed, 2 interrupted, 3 internal error, 4 usage
 error, 5 no tests), with 4 also covering harness input errors (unknown runtime or Pyodide
-version, corrupt distribution, unresolvable wheel, runtime that cannot start).
+version, corrupt distribution, unresolvable wheel, runtime that cannot start). ``--watch``
+runs until Ctrl-C or SIGTERM and then exits 2 (interrupted).
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ environment:
 
 Exit codes are pytest's (0 passed, 1 failed, 2 interrupted, 3 internal error, 4 usage
 error, 5 no tests collected); 4 also means bad harness input (one line on stderr). With
---pyodide A,B,C the exit code is the worst of the versions' runs. harness inspect exits 0
-when every wheel fits some version, 1 when one fits none."""
+--pyodide A,B,C the exit code is the worst of the versions' runs. --watch ends on Ctrl-C
+(or SIGTERM) with 2. harness inspect exits 0 when every wheel fits some version, 1 when one
+fits none."""
 
 
 def _terminate_as_interrupt(signum: int, frame: object) -> None:
@@ -61,7 +63,13 @@ def run(argv: Sequence[str]) -> int:
     settings = options.Settings.from_values(values)
     runtime_class(settings.runtime)
     if len(matrix.versions_of(settings.pyodide)) > 1:
+        if settings.watch is not None:
+            raise HarnessError("--watch runs one Pyodide version: give --pyodide a single version")
         return matrix.run(values, pytest_args, settings)
+    if settings.watch is not None:
+        from harness.watch import loop
+
+        return loop.run(settings, pytest_args)
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     given = harness.plugin.GivenSettings(settings)
     return int(pytest.main(pytest_args, plugins=[given, harness.plugin]))

@@ -37,6 +37,7 @@ from harness.report.shard import ShardSpec
 from harness.runtimes.launchers.settings import LaunchSettings
 
 Arity = Literal["one", "none", "optional"]
+WatchMode = Literal["all", "failed"]
 PLUGIN_NAME = "harness.plugin"
 
 
@@ -228,6 +229,20 @@ OPTIONS: tuple[Option, ...] = (
         metavar="KIND",
     ),
     Option("report_json", ("--report-json",), "write one JSON record per test, and a header, to PATH", metavar="PATH"),
+    Option(
+        "watch",
+        ("--watch",),
+        "stay up: on every change to a project's Python or pytest configuration file, run the suite again "
+        "in a fresh runtime booted ahead of the change, the last failures first (Ctrl-C ends it, exit 2)",
+        arity="none",
+    ),
+    Option(
+        "watch_failed",
+        ("--watch-failed",),
+        "--watch, but re-run only the last failures while there are any, then everything once they pass "
+        "(pytest-xdist's --looponfail)",
+        arity="none",
+    ),
     Option(
         "shard",
         ("--shard",),
@@ -453,6 +468,7 @@ class Settings:
     annotations: bool = False  # failures as GitHub workflow commands
     report_json: Path | None = None
     shard: ShardSpec | None = None
+    watch: WatchMode | None = None  # --watch ("all": failures first, then the rest) / --watch-failed
     launch: LaunchSettings = LaunchSettings()  # how browser runtimes reach their browser
 
     @classmethod
@@ -482,6 +498,7 @@ class Settings:
             annotations=_annotations(values.get("annotations")),
             report_json=Path(values["report_json"]) if values.get("report_json") else None,
             shard=ShardSpec.parse(values["shard"]) if values.get("shard") else None,
+            watch="failed" if values.get("watch_failed") else "all" if values.get("watch") else None,
             launch=LaunchSettings.from_values(values),
         )
 

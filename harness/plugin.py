@@ -22,7 +22,7 @@ import functools
 import os
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -41,6 +41,7 @@ from harness.report.json_report import JsonReport
 from harness.report.shard import ShardSelector
 from harness.report.summary import StepSummary
 from harness.runtimes import runtime_class
+from harness.watch.cycle import WatchCycle
 
 # Host plugins whose state comes from collection, which only the runtime performs; their
 # cache writes arrive from the runtime instead (see harness.host.pytest_cache).
@@ -49,6 +50,7 @@ from harness.runtimes import runtime_class
 RUNTIME_OWNED_PLUGINS = ("nfplugin", "stepwiseplugin")
 
 CONTROLLER = pytest.StashKey[Controller]()
+P = TypeVar("P")
 
 
 class GivenSettings:
@@ -89,10 +91,15 @@ def _refuse_detached_paths(args: list[str], invocation_dir: Path) -> None:
         )
 
 
+def _plugin(config: pytest.Config, kind: type[P]) -> P | None:
+    """The plugin object of ``kind`` that ``harness run`` registered, if any."""
+    return next((p for p in config.pluginmanager.get_plugins() if isinstance(p, kind)), None)
+
+
 def _settings(config: pytest.Config) -> Settings | None:
     """From ``harness run``, or from ``--harness-*`` options in plugin mode (inactive
     without ``--harness-runtime``)."""
-    given = next((p for p in config.pluginmanager.get_plugins() if isinstance(p, GivenSettings)), None)
+    given = _plugin(config, GivenSettings)
     if given is not None:
         return given.settings
     values = options.values_from_namespace(config.known_args_namespace)
@@ -111,6 +118,9 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
         settings = _settings(early_config)
         if settings is None:
             return
+        cycle = _plugin(early_config, WatchCycle)
+        if settings.watch is not None and cycle is None:
+            raise HarnessError("watch mode runs one pytest session per change itself: use harness run --watch")
         runtime_class(settings.runtime)
         boot = session_boot_config(early_config, settings)
     except HarnessError as exc:
@@ -122,7 +132,9 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
             boot.cleanup()
             raise pytest.UsageError(str(exc)) from None
     pytest_compat.skip_conftests(early_config)
-    controller = Controller(early_config, settings, boot)
+    controller = Controller(early_config, settings, boot, standby=cycle.standby if cycle is not None else None)
+    if cycle is not None:
+        cycle.attach(controller)
     try:
         described = controller.start()
     except HarnessError as exc:
@@ -159,6 +171,7 @@ def pytest_configure(config: pytest.Config) -> None:
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:
             config.pluginmanager.unregister(plugin)
+    pytest_compat.leave_unknown_ini_keys_to_the_runtime(config)
     cache = getattr(config, "cache", None)
     if cache is not None:
         cache.set = functools.partial(write_value, cache)  # host writes are atomic too

@@ -7,19 +7,26 @@ copied to a temporary directory first so their caches and outputs never touch th
 
 from __future__ import annotations
 
+import contextlib
+import importlib.metadata
 import json
 import os
+import re
 import shutil
 import signal
+import site
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,6 +115,81 @@ def junit_totals(path: Path) -> Counter[str]:
 def pip(*args: str, timeout: float = 300) -> None:
     """Run this interpreter's pip quietly (downloads and installs for fixtures); raise on failure."""
     subprocess.run([sys.executable, "-m", "pip", *args], check=True, capture_output=True, text=True, timeout=timeout)
+
+
+def _top_level_entries(distribution: str) -> set[str]:
+    """The names a distribution puts directly into its site-packages directory (packages,
+    modules, its .dist-info and so its entry points), for every copy of it this interpreter sees."""
+    wanted = re.sub(r"[-_.]+", "-", distribution).lower()
+    entries: set[str] = set()
+    for dist in importlib.metadata.distributions():
+        if re.sub(r"[-_.]+", "-", dist.metadata["Name"] or "").lower() == wanted:
+            entries.update(file.parts[0] for file in dist.files or () if file.parts[0] not in ("..", "__pycache__"))
+    return entries
+
+
+def host_without(distributions: Iterable[str], dest: Path) -> Path:
+    """A Python for the host side of a run that cannot import ``distributions``: a venv without
+    pip or system site-packages that sees this interpreter's site-packages through symlinks,
+    minus those distributions' files (modules, .dist-info, hence their pytest plugins too).
+
+    It stands for a user whose machine lacks a project's test-only dependencies although this
+    machine has them; everything else (harness itself, editable installs through their .pth
+    files, pytest and its plugins) is what this interpreter has.
+    """
+    hidden = {entry for name in distributions for entry in _top_level_entries(name)}
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(dest)], check=True, timeout=120)
+    python = dest / "bin" / "python"
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout.strip()
+    sources = [*site.getsitepackages()] + ([site.getusersitepackages()] if site.ENABLE_USER_SITE else [])
+    lines = []
+    for index, source in enumerate(Path(s) for s in sources if Path(s).is_dir()):
+        view = dest / f"site-view-{index}"
+        view.mkdir()
+        for entry in source.iterdir():
+            if entry.name not in hidden and entry.name != "__pycache__":
+                (view / entry.name).symlink_to(entry)
+        lines.append(f"import site; site.addsitedir({str(view)!r})\n")
+    Path(purelib, "host-view.pth").write_text("".join(lines))
+    return python
+
+
+def visible_to(python: Path, distributions: Iterable[str]) -> list[str]:
+    """Which of ``distributions`` (their metadata, or a module they install here) ``python`` sees."""
+    names = sorted(distributions)
+    modules = {re.sub(r"[-.]", "_", name).lower() for name in names}
+    for name in names:
+        modules.update(
+            entry.removesuffix(".py")
+            for entry in _top_level_entries(name)
+            if not entry.endswith((".dist-info", ".egg-info", ".pth"))
+        )
+    probe = (
+        "import importlib.metadata as m, importlib.util as u, json, sys\n"
+        "names, modules = json.loads(sys.argv[1])\n"
+        "def dist(n):\n"
+        "    try:\n"
+        "        return m.distribution(n)\n"
+        "    except m.PackageNotFoundError:\n"
+        "        return None\n"
+        "seen = [f'distribution {n}' for n in names if dist(n)]\n"
+        "seen += [f'module {n}' for n in modules if u.find_spec(n)]\n"
+        "print(json.dumps(seen))\n"
+    )
+    proc = subprocess.run(
+        [str(python), "-c", probe, json.dumps([names, sorted(modules)])],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return list(json.loads(proc.stdout))
 
 
 def make_wheel(
@@ -273,3 +355,124 @@ def one_line_error(result: Result) -> str:
     assert len(lines) == 1, lines
     assert "Traceback" not in lines[0]
     return lines[0]
+
+
+class Watching:
+    """``harness run --watch`` on a project as a user has it: started, read line by line
+    while it runs (a reader thread), interrupted with SIGINT."""
+
+    def __init__(self, project: Path, *args: str, harness_args: tuple[str, ...] = ("--watch",), tmp: Path) -> None:
+        env = {**os.environ, "COLUMNS": "120", "PYTHONUNBUFFERED": "1", "TMPDIR": str(tmp)}
+        env.pop("PYTEST_ADDOPTS", None)
+        command = [sys.executable, "-m", "harness.cli", "run", "--pyodide", PYODIDE_VERSIONS[0], *harness_args]
+        self.proc = subprocess.Popen(
+            [*command, "--", *args],
+            cwd=project,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self.stderr: list[str] = []
+        self._threads = [
+            threading.Thread(target=self._read, args=(self.proc.stdout, self.lines), daemon=True),
+            threading.Thread(target=self._read, args=(self.proc.stderr, self.stderr), daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    @staticmethod
+    def _read(stream: Any, into: list[str]) -> None:
+        for line in stream:
+            into.append(line.rstrip("\n"))
+
+    def wait_for(self, text: str, count: int = 1, also: Callable[[str], bool] = bool, timeout: float = 300) -> int:
+        """The index of the ``count``-th line holding ``text`` (for which ``also`` holds),
+        once it is there."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [i for i, line in enumerate(list(self.lines)) if text in line and also(line)]
+            if len(found) >= count:
+                return found[count - 1]
+            if self.proc.poll() is not None:
+                time.sleep(0.5)  # the reader's last lines
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"no {text!r} (#{count}) in:\n" + "\n".join(self.lines) + "\n".join(self.stderr))
+
+    def cycle(self, number: int) -> list[str]:
+        """The lines of the ``number``-th session (1-based) to its summary line, once it has ended."""
+        start = self.wait_for("test session starts", number)
+        end = self.wait_for(" in ", number, lambda line: line.startswith("="))
+        return self.lines[start : end + 1]
+
+    def descendants(self) -> list[int]:
+        """The pids of every process the watch started (node runtimes), however deep."""
+        children: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_bytes()
+            except OSError:
+                continue
+            ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+        found, todo = [], list(children.get(self.proc.pid, []))
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo.extend(children.get(pid, []))
+        return found
+
+    def interrupt(self, timeout: float = 60) -> int:
+        """Ctrl-C (SIGINT) and the exit status."""
+        self.proc.send_signal(signal.SIGINT)
+        status = self.proc.wait(timeout)
+        for thread in self._threads:
+            thread.join(10)
+        return status
+
+    def kill(self) -> None:
+        """After a failed test: nothing of the watch may outlive it."""
+        if self.proc.poll() is None:
+            for pid in self.descendants():
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            self.proc.kill()
+            self.proc.wait()
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie waiting to be reaped does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return False
+    return stat[stat.rindex(b")") + 2 :].split()[0] != b"Z"
+
+
+BOOT = re.compile(r"ready in [\d.]+ s \((snapshot|cold) boot\)")
+
+
+def seeded_cache(tmp_path: Path, version: str) -> Path:
+    """A fresh cache holding a copy of the real cache's ``version`` and its site-packages."""
+    from harness.provision import distribution as dist
+    from harness.provision.boot import site_for
+
+    real = dist.resolve(version, None)
+    site = site_for(version).path
+    cache = tmp_path / "cache"
+    shutil.copytree(real.path, cache / "pyodide" / version, symlinks=True)
+    shutil.copytree(site, cache / "site-packages" / site.name, symlinks=True)
+    shutil.copytree(site.parent.parent / "resolutions", cache / "resolutions")
+    return cache
+
+
+def boot_kind(result: Result) -> str:
+    """How the runtime booted ("snapshot" or "cold"): the header line of its ready event."""
+    found = BOOT.search(result.stdout)
+    assert found, result.stdout + result.stderr
+    return found.group(1)

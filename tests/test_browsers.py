@@ -19,12 +19,23 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from helpers import copy_project, junit_outcomes, junit_totals, need, run_harness, run_native
+from helpers import (
+    PYODIDE_VERSIONS,
+    Result,
+    boot_kind,
+    copy_project,
+    junit_outcomes,
+    junit_totals,
+    need,
+    run_harness,
+    run_native,
+    seeded_cache,
+)
 
 from harness.errors import HarnessError
 from harness.host.intake import EventQueue
 from harness.inside import protocol
-from harness.runtimes import runtime_class
+from harness.runtimes import runtime_class, snapshot
 from harness.runtimes.launchers.settings import LaunchSettings
 from harness.runtimes.web import bundle
 from harness.runtimes.web.server import MAX_CONNECTIONS, MAX_MESSAGE, Channel, RunServer
@@ -123,6 +134,67 @@ def test_server_serves_only_its_tables(server) -> None:
     ):
         assert get(run, path, cookie)[0] == 404, path
     assert get(run, "/file/0", cookie)[2] == b"not served"  # only because it is registered
+
+
+def post(run: RunServer, path: str, body: bytes, cookie: str = "", length: int | None = None) -> int:
+    """Status of a POST (``length``: a Content-Length that is not the body's, sent alone)."""
+    sock = socket.create_connection(run.address, timeout=30)
+    head = [f"POST {path} HTTP/1.1", f"Host: 127.0.0.1:{run.address[1]}", f"Content-Length: {length or len(body)}"]
+    if cookie:
+        head.append(f"Cookie: {cookie}")
+    sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + (body if length is None else b""))
+    status = int(sock.makefile("rb").readline().split()[1])
+    sock.close()
+    return status
+
+
+def snapshot_file(key: str, payload: bytes) -> bytes:
+    """A file in the layout ``browsers/snapshot.mjs`` writes (checksum left zero: the
+    server checks only the fixed part and the key; the restore checks the rest)."""
+    header = json.dumps({"key": key, "pyodide": "314.0.7"}).encode()
+    fixed = b"HRNSSNAP" + snapshot.FORMAT.to_bytes(4, "little") + len(header).to_bytes(4, "little")
+    fixed += bytes(16) + len(payload).to_bytes(8, "little") + header
+    return fixed + bytes(-len(fixed) % 16) + payload
+
+
+def test_server_snapshot_routes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page asks for its browser's snapshot, may upload one (only with the session, only
+    for the key it was told, once, within the size limit) and may report it unusable."""
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv(snapshot.ENV_DISABLE, raising=False)
+    source = tmp_path / "runner.py"
+    source.write_text("x = 1\n")
+    document = {"dist": str(tmp_path), "pyodide_version": "314.0.7", "sys_path": [], "runtime_root": "/r",
+                "files": [["/r/runner.py", str(source)]]}  # fmt: skip
+    runs = []
+    for _ in range(2):  # the second run finds what the first uploaded
+        channel = Channel(EventQueue(), "w", lambda fd, data: None)
+        served = snapshot.BrowserSnapshot(document, "chromium page")
+        run = RunServer(channel, {}, {"page.html": Path(__file__)}, tmp_path, [], [], snapshot=served)
+        runs.append(run)
+        cookie = open_page(run)
+        status, headers, body = get(run, "/snapshot?agent=HeadlessChrome%2F156", cookie)
+        key = headers["X-Harness-Snapshot"]
+        if len(runs) == 2:
+            break
+        assert (status, body) == (204, b"")
+        assert get(run, "/snapshot?agent=x")[0] == 403
+        good = snapshot_file(key, b"heap" * 1000)
+        assert post(run, f"/snapshot?key={key}", good) == 403  # no session
+        assert post(run, f"/snapshot?key={'0' * 32}", good, cookie) == 409  # not its key
+        assert post(run, f"/snapshot?key={key}", b"x", cookie, length=snapshot.MAX_UPLOAD + 1) == 413
+        assert post(run, f"/snapshot?key={key}", good, cookie) == 204
+        assert post(run, f"/snapshot?key={key}", good, cookie) == 409  # once
+        assert sorted(p.name for p in (tmp_path / "cache" / "snapshots").iterdir()) == [f"{key}.snap"]
+    assert (status, body) == (200, snapshot_file(key, b"heap" * 1000))
+    other = get(runs[1], "/snapshot?agent=HeadlessChrome%2F157", cookie)  # another browser version
+    assert other[0] == 204 and other[1]["X-Harness-Snapshot"] != key
+    # The page reports the file it got as unusable: deleted.
+    get(runs[1], "/snapshot?agent=HeadlessChrome%2F156", cookie)
+    assert post(runs[1], "/snapshot-discard", b"", cookie) == 204
+    assert list((tmp_path / "cache" / "snapshots").glob("*.snap")) == []
+    for run in runs:
+        run.close()
 
 
 def _websocket(run: RunServer, cookie: str, origin: str = "") -> socket.socket:
@@ -267,16 +339,109 @@ def test_crash_restarts_the_browser(tmp_path: Path, browser: str) -> None:
 
 
 @uses_dists
-def test_two_browsers_share_the_work(tmp_path: Path) -> None:
-    """``-n 2``: the runtime blocks for its next tests inside pytest's hooks (long-poll)."""
+@pytest.mark.parametrize("browser", ["chromium", "firefox-worker"])
+def test_browser_restores_its_snapshot_and_discards_a_damaged_one(tmp_path: Path, browser: str) -> None:
+    """The first run boots cold and leaves a snapshot in the cache; the next one restores it
+    (its ``ready`` says so) with the same results. Damaged (Chromium's page), it is
+    discarded: that run boots cold, gives the same results and saves a good one again."""
+    need(browser)
+    cache = seeded_cache(tmp_path, PYODIDE_VERSIONS[0])
+    project = copy_project("basic", tmp_path)
+    env = {"HARNESS_CACHE": str(cache)}
+    runs = []
+    for expected in ("cold", "snapshot", "cold", "snapshot")[: 4 if browser == "chromium" else 2]:
+        if len(runs) == 2:
+            [snap] = (cache / "snapshots").glob("*.snap")
+            data = bytearray(snap.read_bytes())
+            middle = len(data) // 2
+            data[middle : middle + 64] = bytes(b ^ 0x5A for b in data[middle : middle + 64])
+            snap.write_bytes(data)
+        ran = run_harness(project, "-p", "no:cacheprovider", runtime=browser, env=env)
+        assert boot_kind(ran) == expected, ran.stdout + ran.stderr
+        assert ran.returncode == 1 and "3 failed, 7 passed" in ran.summary, ran.stdout + ran.stderr
+        runs.append(ran)
+        assert len(list((cache / "snapshots").glob("*.snap"))) == 1
+    assert {ran.summary for ran in runs} == {runs[0].summary}
+    if browser == "chromium":
+        assert "memory snapshot discarded (checksum mismatch); booted cold" in runs[2].stdout
+    assert not [p for p in (cache / "snapshots").iterdir() if p.name.startswith(".tmp-")]
+
+
+def browsers_under(root: int) -> int:
+    """How many browser processes (not their helpers: renderer, GPU, ...) descend from ``root``."""
+    parents: dict[int, int] = {}
+    commands: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                commands[int(entry.name)] = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+            except (OSError, IndexError, ValueError):
+                continue
+
+    def descends(pid: int) -> bool:
+        while pid > 1:
+            pid = parents.get(pid, 0)
+            if pid == root:
+                return True
+        return False
+
+    return sum(
+        1
+        for pid, argv in commands.items()
+        # A helper process rewrites its command line into one string: look for its --type in all.
+        if "chromium" in Path(argv[0].split(" ")[0]).name and "--type=" not in " ".join(argv) and descends(pid)
+    )
+
+
+def run_counting_browsers(project: Path, runtime: str, *args: str) -> tuple[Result, int]:
+    """``harness run -n 2`` on ``project`` and the most browser processes it had at once."""
+    command = [sys.executable, "-m", "harness.cli", "run", "--runtime", runtime, "-n", "2", "--", *args]
+    env = {**os.environ, "COLUMNS": "120"}
+    with subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=env) as proc:  # fmt: skip
+        most = 0
+        while proc.poll() is None:
+            most = max(most, browsers_under(proc.pid))
+            time.sleep(0.2)
+        stdout, stderr = proc.communicate(timeout=600)
+    return Result(proc.returncode, stdout, stderr), most
+
+
+@uses_dists
+def test_two_runtimes_share_one_browser(tmp_path: Path) -> None:
+    """``-n 2``: two pages of one Chromium; each runtime blocks for its next tests inside
+    pytest's hooks (long-poll)."""
     need("chromium")
     native = run_native(copy_project("workers", tmp_path / "n"), "--junitxml=out.xml")
     project = copy_project("workers", tmp_path / "h")
-    ran = run_harness(project, "--junitxml=out.xml", runtime="chromium", harness_args=("-n", "2"))
+    ran, browsers = run_counting_browsers(project, "chromium", "--junitxml=out.xml")
     assert ran.returncode == native.returncode == 1, ran.stdout + ran.stderr
     assert ran.summary == native.summary == "1 failed, 23 passed"
     assert junit_outcomes(project / "out.xml") == junit_outcomes(tmp_path / "n" / "workers" / "out.xml")
     assert "harness: 2 chromium runtimes (-n 2)" in ran.stdout
+    assert browsers == 1
+
+
+@uses_dists
+def test_a_crashed_page_of_a_shared_browser_is_replaced_alone(tmp_path: Path) -> None:
+    """A test ends its runtime (``os._exit``) in one of two pages of one browser: that page
+    is closed and a fresh one opened in the same browser; the other runtime goes on, and
+    every test is accounted for."""
+    need("chromium")
+    project = copy_project("crash", tmp_path)
+    ran, browsers = run_counting_browsers(project, "chromium", "-v", "--junitxml=out.xml", "-p", "no:cacheprovider")
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert ran.stdout.count("; restarting the runtime") == 1
+    assert junit_outcomes(project / "out.xml") == {
+        "test_crash::test_before_one": "passed",
+        "test_crash::test_before_two": "passed",
+        "test_crash::test_kills_the_runtime": "failure",
+        "test_crash::test_after": "passed",
+    }
+    assert ran.summary == "1 failed, 3 passed"
+    assert browsers == 1
+    assert "Traceback" not in ran.stderr
 
 
 @uses_dists

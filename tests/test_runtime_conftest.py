@@ -4,6 +4,7 @@ changes and terminal summary behave as natively."""
 
 from __future__ import annotations
 
+import importlib.util
 import zipfile
 from pathlib import Path
 
@@ -22,6 +23,12 @@ def humanize_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for wheel in wheels.glob("*.whl"):
         zipfile.ZipFile(wheel).extractall(site)
     return site
+
+
+def test_the_host_lacks_the_package() -> None:
+    """What every test here relies on: the harness's host cannot import humanize (the runs
+    start this interpreter), so whatever works, works in the runtime alone."""
+    assert importlib.util.find_spec("humanize") is None
 
 
 def progress(stdout: str) -> list[str]:
@@ -60,3 +67,18 @@ def test_without_the_package_the_runtime_reports_the_conftest_import_error(tmp_p
     assert ran.returncode == 4
     assert "ImportError while loading conftest" in ran.stderr and "humanize" in ran.stderr
     assert "Traceback" not in ran.stderr
+
+
+def test_an_ini_key_nobody_knows_is_warned_about_once(tmp_path: Path, humanize_path: Path) -> None:
+    """Both sides' pytest know nothing of the key; the runtime's warning is shown, once, as natively."""
+    runs = []
+    for name in ("n", "h"):
+        project = copy_project("runtime_conftest", tmp_path / name)
+        ini = project / "pytest.ini"
+        ini.write_text(ini.read_text() + "no_such_key = 1\n")
+        runs.append(project)
+    native = run_native(runs[0], env={"PYTHONPATH": str(humanize_path)})
+    ran = run_harness(runs[1], harness_args=("--with", "humanize"))
+    assert (ran.returncode, ran.summary) == (native.returncode, native.summary) == (0, "2 passed, 1 skipped, 1 warning")
+    message = "PytestConfigWarning: Unknown config option: no_such_key"
+    assert ran.stdout.count(message) == native.stdout.count(message) == 1, ran.stdout

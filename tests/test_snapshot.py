@@ -8,38 +8,15 @@ has no snapshot yet).
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 
 import pytest
-from helpers import PYODIDE_VERSIONS, Result, copy_project, run_harness
+from helpers import PYODIDE_VERSIONS, Result, boot_kind, copy_project, run_harness, seeded_cache
 
 from harness.runtimes import snapshot
 
 pytestmark = pytest.mark.usefixtures("warm_dists")
-
-BOOT = re.compile(r"ready in [\d.]+ s \((snapshot|cold) boot\)")
-
-
-def seeded_cache(tmp_path: Path, version: str) -> Path:
-    """A fresh cache holding a copy of the real cache's ``version`` and its site-packages."""
-    from harness.provision import distribution as dist
-    from harness.provision.boot import site_for
-
-    real = dist.resolve(version, None)
-    site = site_for(version).path
-    cache = tmp_path / "cache"
-    shutil.copytree(real.path, cache / "pyodide" / version, symlinks=True)
-    shutil.copytree(site, cache / "site-packages" / site.name, symlinks=True)
-    shutil.copytree(site.parent.parent / "resolutions", cache / "resolutions")
-    return cache
-
-
-def boot_kind(result: Result) -> str:
-    found = BOOT.search(result.stdout)
-    assert found, result.stdout + result.stderr
-    return found.group(1)
 
 
 def snapshots(cache: Path) -> list[Path]:
@@ -199,25 +176,25 @@ def test_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv(snapshot.ENV_DISABLE, raising=False)
     doc = _document(tmp_path)
-    plan = snapshot.plan(doc, 20)
+    plan = snapshot.plan(doc, "node 20")
     assert plan is not None and plan["load"] is False
     assert Path(plan["path"]).parent == tmp_path / "cache" / "snapshots"
     Path(plan["path"]).write_bytes(b"x")
-    assert snapshot.plan(doc, 20)["load"] is True  # type: ignore[index]
-    assert snapshot.plan(_document(tmp_path, "0.25.1"), 20) is None
+    assert snapshot.plan(doc, "node 20")["load"] is True  # type: ignore[index]
+    assert snapshot.plan(_document(tmp_path, "0.25.1"), "node 20") is None
     monkeypatch.setenv(snapshot.ENV_DISABLE, "1")
-    assert snapshot.plan(doc, 20) is None
+    assert snapshot.plan(doc, "node 20") is None
 
 
 def test_key_follows_its_inputs(tmp_path: Path) -> None:
     doc = _document(tmp_path)
-    base = snapshot.key(doc, 20)
-    assert snapshot.key(doc, 20) == base
-    assert snapshot.key(doc, 22) != base  # node major
-    assert snapshot.key(_document(tmp_path, "0.29.5"), 20) != base
-    assert snapshot.key({**doc, "sys_path": [str(tmp_path / "other")]}, 20) != base
+    base = snapshot.key(doc, "node 20")
+    assert snapshot.key(doc, "node 20") == base
+    assert snapshot.key(doc, "node 22") != base  # node major
+    assert snapshot.key(_document(tmp_path, "0.29.5"), "node 20") != base
+    assert snapshot.key({**doc, "sys_path": [str(tmp_path / "other")]}, "node 20") != base
     (tmp_path / "runner.py").write_text("x = 2\n")  # runtime-side code changed
-    assert snapshot.key(doc, 20) != base
+    assert snapshot.key(doc, "node 20") != base
 
 
 def test_prune_keeps_the_most_recent(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { boot, describe } from "../boot.mjs";
+import { checkRestored, growMemoryOnInstantiate, parseSnapshot, reason, snapshotHead } from "../snapshot.mjs";
 
 /** Write all of `bytes` to `fd`, retrying when a non-blocking pipe is momentarily full. */
 function writeAll(fd, bytes) {
@@ -91,26 +92,7 @@ const fatal = (error) => {
   process.exit(exit ? Number(exit[1]) : 70);
 };
 
-// ---- memory snapshots (see harness/snapshot.py for the file layout and the key) ----------
-
-const SNAP_MAGIC = "HRNSSNAP";
-const SNAP_FIXED = 40; // magic 8, format 4, header length 4, checksum 16, payload length 8
-
-/** Four 32-bit lanes over the payload: catches truncation, garbage and flipped bits. */
-function checksum(bytes) {
-  const words = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2);
-  let a = 1, b = 0, c = 0, d = 0;
-  const n = words.length & ~3;
-  for (let i = 0; i < n; i += 4) {
-    a = (a + words[i]) | 0;
-    b = (b + words[i + 1]) | 0;
-    c = (c ^ words[i + 2]) | 0;
-    d = (d + a + words[i + 3]) | 0;
-  }
-  for (let i = n; i < words.length; i++) d = (d + words[i] + i) | 0;
-  for (let i = words.length * 4; i < bytes.byteLength; i++) c = (c + bytes[i] * (i + 1)) | 0;
-  return [a >>> 0, b >>> 0, c >>> 0, d >>> 0];
-}
+// ---- memory snapshots (format: ../snapshot.mjs; key and layout: harness/runtimes/snapshot.py) --
 
 /** Read and verify a snapshot file; returns { payload, ino } or throws with the reason. */
 function readSnapshot(snap) {
@@ -122,51 +104,23 @@ function readSnapshot(snap) {
   } finally {
     fs.closeSync(fd);
   }
-  const fail = (why) => {
-    const error = new Error(why);
+  try {
+    return { payload: parseSnapshot(buf, snap), ino };
+  } catch (error) {
     error.ino = ino;
     throw error;
-  };
-  if (buf.length < SNAP_FIXED || buf.toString("latin1", 0, 8) !== SNAP_MAGIC) fail("not a snapshot");
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (view.getUint32(8, true) !== snap.format) fail("other format");
-  const headerLength = view.getUint32(12, true);
-  const payloadLength = view.getUint32(32, true) + view.getUint32(36, true) * 2 ** 32;
-  const offset = Math.ceil((SNAP_FIXED + headerLength) / 16) * 16;
-  if (offset + payloadLength !== buf.length) fail("truncated");
-  let header;
-  try {
-    header = JSON.parse(buf.toString("utf8", SNAP_FIXED, SNAP_FIXED + headerLength));
-  } catch {
-    fail("bad header");
   }
-  if (!header || header.key !== snap.key) fail("other key");
-  let payload = buf.subarray(offset);
-  if (payload.byteOffset % 4) payload = Uint8Array.from(payload); // Pyodide reads it as u32
-  const expected = [0, 1, 2, 3].map((i) => view.getUint32(16 + 4 * i, true));
-  const got = checksum(payload);
-  if (got.some((value, i) => value !== expected[i])) fail("checksum mismatch");
-  return { payload, ino };
 }
 
 /** Write the snapshot atomically: a temp file in the same directory, then rename. */
 function writeSnapshot(snap, payload, pyodideVersion) {
-  const header = Buffer.from(JSON.stringify({ key: snap.key, pyodide: pyodideVersion }), "utf8");
-  const offset = Math.ceil((SNAP_FIXED + header.length) / 16) * 16;
-  const head = Buffer.alloc(offset);
-  head.write(SNAP_MAGIC, 0, "latin1");
-  head.writeUInt32LE(snap.format, 8);
-  head.writeUInt32LE(header.length, 12);
-  checksum(payload).forEach((value, i) => head.writeUInt32LE(value, 16 + 4 * i));
-  head.writeUInt32LE(payload.length % 2 ** 32, 32);
-  head.writeUInt32LE(Math.floor(payload.length / 2 ** 32), 36);
-  header.copy(head, SNAP_FIXED);
+  const head = snapshotHead(payload, snap, pyodideVersion);
   const dir = path.dirname(snap.path);
   const tmp = path.join(dir, `${snap.tmp_prefix}${process.pid}-${Date.now()}-${path.basename(snap.path)}`);
   const fd = fs.openSync(tmp, "wx", 0o644);
   try {
     try {
-      fs.writeSync(fd, head);
+      writeAll(fd, head);
       writeAll(fd, payload);
     } finally {
       fs.closeSync(fd);
@@ -187,27 +141,6 @@ function discardSnapshot(snap, ino) {
   } catch {}
 }
 
-/**
- * Pyodide 314+ defines its memory inside the wasm module, so `INITIAL_MEMORY` (set from the
- * snapshot size) has no effect and restoring overruns the heap. Grow the exported memory to
- * `bytes` as soon as the instance exists, before Emscripten builds its views of it.
- * Returns the function that undoes the wrapping.
- */
-function growMemoryOnInstantiate(bytes) {
-  const original = WebAssembly.instantiate;
-  WebAssembly.instantiate = async function (...args) {
-    const result = await original.apply(this, args);
-    const memory = (result.instance ?? result).exports?.memory;
-    if (memory instanceof WebAssembly.Memory && memory.buffer.byteLength < bytes) {
-      memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
-    }
-    return result;
-  };
-  return () => {
-    WebAssembly.instantiate = original;
-  };
-}
-
 /** A Pyodide restored from `snap`, or null (with `notes` saying why) to boot cold. */
 async function restoreSnapshot(loadPyodide, snap, notes) {
   let ino;
@@ -221,20 +154,12 @@ async function restoreSnapshot(loadPyodide, snap, notes) {
     } finally {
       undo();
     }
-    // The heap must hold our runner, preloaded for this very key (its files are not in the
-    // fresh file system yet, so an import that is not already done fails here).
-    const runner = pyodide.pyimport("harness.inside.runner");
-    const key = runner.preloaded_key();
-    runner.destroy();
-    if (key !== snap.key) throw new Error("restored heap does not match");
-    // Pyodide keeps its config, snapshot bytes included (tens of MB): let them go.
-    if (pyodide._api && pyodide._api.config) pyodide._api.config._loadSnapshot = undefined;
+    checkRestored(pyodide, snap.key);
     return pyodide;
   } catch (error) {
     if (error && error.code === "ENOENT") return null; // removed meanwhile: just boot cold
     discardSnapshot(snap, error && error.ino !== undefined ? error.ino : ino);
-    const reason = String((error && error.message) || error).split("\n")[0];
-    notes.push(`memory snapshot discarded (${reason}); booted cold, saving a new one`);
+    notes.push(`memory snapshot discarded (${reason(error)}); booted cold, saving a new one`);
     return null;
   }
 }
@@ -255,6 +180,7 @@ try {
   config.boot_kind = restored ? "snapshot" : "cold";
   config.boot_notes = notes;
   const host = {
+    restored,
     readFile: async (file) => fs.readFileSync(file),
     write: (fd, bytes) => {
       writeAll(fd, bytes);
@@ -271,7 +197,7 @@ try {
         writeSnapshot(snap, instance.makeMemorySnapshot(), config.pyodide_version);
       } catch (error) {
         // Not fatal: this run goes on, the next one boots cold and tries again.
-        notes.push(`memory snapshot not saved: ${String((error && error.message) || error).split("\n")[0]}`);
+        notes.push(`memory snapshot not saved: ${reason(error)}`);
       }
     };
   }

@@ -12,7 +12,8 @@
 //            synchronous request is the one way a page's thread can block for it (in a
 //            worker it is the ordinary way).
 // The socket closing is the end of the stream for the host (its `eof`), whatever the cause.
-import { boot, describe } from "./boot.mjs";
+import { boot, describe, install, preload } from "./boot.mjs";
+import { checkRestored, growMemoryOnInstantiate, parseSnapshot, reason, snapshotHead } from "./snapshot.mjs";
 
 /** Open the event socket; resolves once it can send. */
 function openSocket() {
@@ -124,6 +125,100 @@ const fatal = (error) => {
   socket.close();
 };
 
+// ---- memory snapshots (format: snapshot.mjs; key and storage: harness/runtimes/snapshot.py) --
+// The run's server holds the host's snapshot for this browser (its user agent completes the
+// key): restore it, or boot cold and send a new one; one that fails is reported, and the
+// host deletes it.
+
+/** {snap: {key, format}, bytes: the file or null} when the run uses snapshots, else null. */
+async function lookupSnapshot() {
+  if (!config.snapshot) return null;
+  const url = new URL("snapshot", import.meta.url);
+  url.searchParams.set("agent", navigator.userAgent);
+  const response = await fetch(url);
+  if (response.status !== 200 && response.status !== 204) return null;
+  const snap = { key: response.headers.get("X-Harness-Snapshot"), format: config.snapshot.format };
+  const bytes = response.status === 200 ? new Uint8Array(await response.arrayBuffer()) : null;
+  return { snap, bytes };
+}
+
+/** A Pyodide restored from `payload` (Pyodide's own snapshot bytes) made for `key`. */
+async function restore(loadPyodide, options, payload, key) {
+  const undo = growMemoryOnInstantiate(payload.length);
+  let pyodide;
+  try {
+    pyodide = await loadPyodide({ ...options, _loadSnapshot: payload });
+  } finally {
+    undo();
+  }
+  checkRestored(pyodide, key);
+  return pyodide;
+}
+
+/** A Pyodide restored from the host's file, or null (with `notes` saying why) to boot cold. */
+async function restoreFound(loadPyodide, options, found, notes) {
+  const bytes = found.bytes;
+  found.bytes = null; // tens of MB: not kept for the run
+  try {
+    return await restore(loadPyodide, options, parseSnapshot(bytes, found.snap), found.snap.key);
+  } catch (error) {
+    await fetch(new URL("snapshot-discard", import.meta.url), { method: "POST" }).catch(() => {});
+    notes.push(`memory snapshot discarded (${reason(error)}); booted cold, saving a new one`);
+    return null;
+  }
+}
+
+/** Send a snapshot's payload to the host; a refusal is a boot note, never fatal. */
+async function uploadSnapshot(payload, snap, notes) {
+  try {
+    const body = new Blob([snapshotHead(payload, snap, config.pyodide_version), payload]);
+    const url = new URL("snapshot", import.meta.url);
+    url.searchParams.set("key", snap.key);
+    const response = await fetch(url, { method: "POST", body });
+    if (!response.ok) throw new Error(`HTTP ${response.status} ${(await response.text()).trim()}`);
+  } catch (error) {
+    notes.push(`memory snapshot not saved: ${reason(error)}`);
+  }
+}
+
+/**
+ * Boot cold in a Pyodide of its own with `_makeSnapshot`, preload, save the heap, send it
+ * to the host, and return a Pyodide restored from it (null if that fails: boot cold).
+ *
+ * The maker is not kept: with `_makeSnapshot` Pyodide reaches every JavaScript global
+ * through a recording proxy, and on a page or in a worker the platform's getters refuse
+ * it as their `this` (`js.performance`: "Illegal invocation"). A restored Pyodide sees
+ * the real globals, so this run goes on exactly as the runs that restore the file will.
+ */
+async function makeSnapshot(loadPyodide, options, snap, notes) {
+  let payload;
+  try {
+    const maker = await loadPyodide({ ...options, _makeSnapshot: true });
+    await install(maker, config, hostFor(maker));
+    preload(maker, config, snap.key).destroy();
+    payload = maker.makeMemorySnapshot();
+  } catch (error) {
+    notes.push(`memory snapshot not made: ${reason(error)}`);
+    return null;
+  }
+  await uploadSnapshot(payload, snap, notes);
+  try {
+    return await restore(loadPyodide, options, payload, snap.key);
+  } catch (error) {
+    notes.push(`memory snapshot just made does not restore (${reason(error)}); booted cold`);
+    return null;
+  }
+}
+
+/** What boot.mjs needs from this runtime, for one Pyodide instance. */
+function hostFor(pyodide) {
+  return {
+    readFile: fetchBytes,
+    write,
+    mount: async (path) => unpack(pyodide.FS, await fetchBytes(config.bundles[path])),
+  };
+}
+
 const loaded = failFastOnWasmErrors(fatal);
 try {
   const distURL = new URL(config.dist, import.meta.url).href;
@@ -131,14 +226,20 @@ try {
   // Until boot.mjs routes Python's output, what Python says while it starts (a "Fatal Python
   // error" if its standard library is damaged) goes to the host's stderr, not the console.
   const early = (fd) => (line) => write(fd, new TextEncoder().encode(line + "\n"));
-  const pyodide = await loadPyodide({ indexURL: distURL, stdout: early(1), stderr: early(2) });
+  const options = { indexURL: distURL, stdout: early(1), stderr: early(2) };
+  const found = await lookupSnapshot();
+  const notes = [];
+  let pyodide = found && found.bytes ? await restoreFound(loadPyodide, options, found, notes) : null;
+  const restored = pyodide !== null;
+  if (!restored && found) pyodide = await makeSnapshot(loadPyodide, options, found.snap, notes);
+  const fromSnapshot = pyodide !== null;
+  if (!fromSnapshot) pyodide = await loadPyodide(options);
   loaded();
+  config.boot_kind = restored ? "snapshot" : "cold"; // this run did not find a usable one
+  config.boot_notes = notes;
+  if (found) config.snapshot = { ...config.snapshot, key: found.snap.key };
   pyodide.setStdin({ stdin: () => null }); // never a prompt(): stdin is at EOF, as under Node
-  const host = {
-    readFile: fetchBytes,
-    write,
-    mount: async (path) => unpack(pyodide.FS, await fetchBytes(config.bundles[path])),
-  };
+  const host = { ...hostFor(pyodide), restored: fromSnapshot };
   await boot(pyodide, config, channel, host);
   socket.close();
 } catch (error) {

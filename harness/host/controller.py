@@ -15,7 +15,7 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from harness.host.pool import PoolError, RuntimePool, Slot
 from harness.host.pytest_cache import write_value
 from harness.host.replay import Replayer
 from harness.host.scheduler import Scheduler, make_scheduler
+from harness.host.standby import Standby
 from harness.inside import protocol, pytest_compat
 from harness.options import Settings, strip_plugin_args
 from harness.provision import distribution as dist
@@ -80,6 +81,15 @@ def session_boot_config(config: pytest.Config, settings: Settings) -> BootConfig
     return dataclasses.replace(boot, extra={**boot.extra, **extra})
 
 
+def runtime_args(args: Sequence[str]) -> list[str]:
+    """The pytest arguments a runtime's session gets for a host session's ``args``."""
+    return [
+        a
+        for a in strip_plugin_args(args)
+        if a != "--cache-clear"  # the host cleared it already; the runtime never writes
+    ]
+
+
 def rootdir_reads(rootpath: Path, inipath: Path | None, cwd: Path) -> list[Path]:
     """What the runtime's pytest reads of rootdir: all of it when it is the project (the
     invocation directory or above it: conftests, packages); else, when ``-c FILE`` or
@@ -109,13 +119,24 @@ class Controller:
         boot: BootConfig,
         on_coverage: Callable[[protocol.CoverageEvent], None] | None = None,
         select: Callable[[list[str]], list[str]] | None = None,
+        standby: Standby | None = None,
     ) -> None:
         self.config = config
         self.on_coverage = on_coverage
         self.select = select  # --shard: which of the collected tests this session runs
         self.settings = settings
+        self.args = runtime_args(config.invocation_params.args)
+        # Runtimes booted before this session (watch mode) are used if they were booted
+        # the way this session would boot its own; else they are stopped.
+        self.adopted = standby is not None and standby.fits(settings.runtime, boot, self._first_runtimes(), self.args)
+        if standby is not None and self.adopted:
+            boot.cleanup()
+            boot = standby.boot
+        elif standby is not None:
+            standby.discard()
+            standby = None
         self.boot = boot
-        self.pool = RuntimePool(settings.runtime, boot, self._first_runtimes())
+        self.pool = RuntimePool(settings.runtime, boot, self._first_runtimes(), standby)
         self.ready: protocol.Ready | None = None
         self.session_start: protocol.SessionStart | None = None  # the primary's
         self.early: list[tuple[str, Incoming]] = []  # events read before the main loop
@@ -133,11 +154,6 @@ class Controller:
         self.collected: frozenset[str] = frozenset()  # the primary's collection (before --shard)
         self.ending = Ending()
         self.tree_packages: list[protocol.TreePackage] = []
-        self.args = [
-            a
-            for a in strip_plugin_args(config.invocation_params.args)
-            if a != "--cache-clear"  # the host cleared it already; the runtime never writes
-        ]
 
     # -- boot -------------------------------------------------------------------------
 
@@ -183,6 +199,7 @@ class Controller:
         """Stop every runtime and remove what the boot made (idempotent)."""
         self.pool.kill()
         self.boot.cleanup()
+        atexit.unregister(self.close)  # a watch runs many sessions in one process
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:

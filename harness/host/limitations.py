@@ -218,6 +218,13 @@ LIMITATIONS: tuple[Limitation, ...] = (
         "314.0.7 (asyncio.run, run_until_complete, pyodide.ffi.run_sync)",
     ),
     _l(
+        "event-loop",
+        r"got Future <PyodideFuture .*> attached to a different loop",
+        "Pyodide's event loop: asyncio.new_event_loop() inside a running coroutine makes the new WebLoop"
+        " the running loop, so the coroutine's next await fails (under JSPI; freezegun's real_asyncio)",
+        "314.0.7 with JSPI (freezegun's test_asyncio_sleeping_not_affected_by_freeze_time; bare Pyodide too)",
+    ),
+    _l(
         "stack-switching",
         r"asyncio\.run\(\) cannot be called from a running event loop",
         PREFIX + "Pyodide's event loop is always running, so asyncio.run() cannot block on it",

@@ -12,12 +12,16 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from harness.errors import HarnessError
 from harness.host.intake import EventQueue
 from harness.inside import protocol
 from harness.runtimes import runtime_class
 from harness.runtimes.base import BOOT_TIMEOUT, BootConfig, Runtime, wait_all_ready
+
+if TYPE_CHECKING:
+    from harness.host.standby import Standby
 
 
 class PoolError(Exception):
@@ -45,11 +49,15 @@ class Slot:
 class RuntimePool:
     """``count`` runtimes of one kind, booted side by side from one ``BootConfig``."""
 
-    def __init__(self, runtime: str, boot: BootConfig, count: int) -> None:
+    def __init__(self, runtime: str, boot: BootConfig, count: int, standby: Standby | None = None) -> None:
+        """``standby``: runtimes already booted from ``boot`` (watch mode), adopted as the
+        slots' first runtimes instead of launching new ones."""
         self.kind = runtime_class(runtime)
         self.boot = boot
-        self.events = EventQueue()
-        self.slots = [Slot(i, self._new_runtime(i, 0)) for i in range(count)]
+        self.events = standby.events if standby is not None else EventQueue()
+        self.standby = standby
+        runtimes = standby.runtimes if standby is not None else [self._new_runtime(i, 0) for i in range(count)]
+        self.slots = [Slot(i, runtime) for i, runtime in enumerate(runtimes)]
         self.primary = self.slots[0].worker_id  # whose collection is replayed
 
     def _new_runtime(self, index: int, restarts: int) -> Runtime:
@@ -70,6 +78,10 @@ class RuntimePool:
         """Boot every runtime; the primary's ``ready``. A one-line HarnessError (all killed)
         if any fails or hangs."""
         runtimes = [slot.runtime for slot in self.slots]
+        if self.standby is not None:  # booted and prepared: its ``ready`` was read then
+            for runtime in runtimes:
+                runtime.booted()
+            return self.standby.readies[self.primary]
         try:
             for runtime in runtimes:
                 runtime.start()

@@ -96,11 +96,15 @@ class IniSpec(TypedDict):
 
 class Described(TypedDict):
     """The answer to ``describe``: what the runtime's conftests and plugins add to pytest's
-    command line and ini files (the host never imports the project's conftests)."""
+    command line and ini files (the host never imports the project's conftests), and which
+    of the project's files preparing the session imported."""
 
     type: Literal["described"]
     options: list[OptionSpec]
     ini: list[IniSpec]
+    # A session prepared before a file changed (watch mode) is still right if none of
+    # these changed.
+    project_files: list[str]
 
 
 class SessionStart(TypedDict):

@@ -162,6 +162,24 @@ def known_ini_names(parser: Any) -> set[str]:
     return set(parser._inidict) | set(getattr(parser, "_ini_aliases", {}))
 
 
+def leave_unknown_ini_keys_to_the_runtime(config: pytest.Config) -> None:
+    """Register on the host the ini keys neither its parser nor the runtime's description knows
+    (``Config._get_unknown_ini_keys``, ``Parser.addini`` through ``config._parser``: pytest has
+    no public way to ask which keys it will warn about). The runtime loads the conftests and
+    plugins, checks the same file and its warning is replayed: without this the user sees two.
+    Under strict config the host still refuses them itself, before anything runs (exit 4)."""
+    try:
+        strict = config.getini("strict_config")
+        if strict is None:
+            strict = config.getini("strict")
+    except ValueError:  # pytest < 9: only the --strict-config flag
+        strict = getattr(config.known_args_namespace, "strict_config", False)
+    if strict:
+        return
+    for key in sorted(config._get_unknown_ini_keys()):
+        config._parser.addini(key, "not known to the runtime either: its own warning is the one shown")
+
+
 def skip_conftests(early_config: pytest.Config) -> None:
     """Make this (host) session load no conftest.py at all, as ``--noconftest`` would,
     without changing its arguments: read by pytest's own initial-conftest loading."""

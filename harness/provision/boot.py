@@ -6,10 +6,12 @@ runtime exactly the same way.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import glob
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +88,14 @@ def scratch_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="harness-scratch-"))
 
 
+def with_fresh_scratch(boot: BootConfig) -> BootConfig:
+    """``boot`` with a scratch directory of its own, for runtimes that outlive the session
+    whose boot they copy (watch mode's standby): that session removes its own at its end."""
+    old = set(boot.probe_dirs)
+    scratch = scratch_dir()
+    return dataclasses.replace(boot, mounts=(*(m for m in boot.mounts if m not in old), scratch), probe_dirs=(scratch,))
+
+
 def bytecode_cache() -> Path | None:
     """The host directory the runtime keeps its bytecode in (None if it cannot be made).
 
@@ -103,6 +113,20 @@ def bytecode_cache() -> Path | None:
     except OSError:
         return None
     return path
+
+
+def drop_bytecode(cache: Path, sources: Iterable[Path]) -> None:
+    """Remove what ``cache`` (``bytecode_cache()``) holds for ``sources``: watch mode does it
+    for the files that changed before it runs them again. Bytecode is reused while its
+    source's size and mtime in whole seconds match, so a file saved twice within a second
+    at the same size would otherwise run as it was before the second save. The layout is
+    ``sys.pycache_prefix``'s (importlib's and pytest's alike): the source's directory below
+    the prefix, then ``NAME.TAG.pyc``."""
+    for source in sources:
+        folder = cache / source.parent.relative_to(source.anchor)
+        for compiled in folder.glob(f"{glob.escape(source.stem)}.*.pyc"):
+            with contextlib.suppress(OSError):
+                compiled.unlink()
 
 
 def boot_config(settings: Settings, cwd: Path, paths: Sequence[Path], args: Sequence[str] = ()) -> BootConfig:

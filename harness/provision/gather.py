@@ -220,12 +220,44 @@ def for_run(
 
 
 def uses_pytest_pyodide(files: Iterable[Path]) -> bool:
-    """Whether any file names pytest-pyodide or its ``selenium*`` fixtures."""
+    """Whether any file uses pytest-pyodide: imports it, calls ``run_in_pyodide``, or uses one
+    of its ``selenium*`` fixtures (a parameter, a name, ``usefixtures``/``getfixturevalue``).
+
+    Read from the syntax tree, not the bytes: a file that merely says "selenium" (freezegun's
+    list of modules to leave alone has it) is no pytest-pyodide suite, and taking it for one
+    would register the stand-in and change how its asyncio runs (JSPI).
+    """
     for path in files:
         try:
             source = path.read_bytes()
         except OSError:
             continue
-        if b"pytest_pyodide" in source or b"selenium" in source:
+        if b"pytest_pyodide" not in source and b"selenium" not in source and b"run_in_pyodide" not in source:
+            continue
+        try:
+            tree = ast.parse(source, filename=str(path))
+        except (SyntaxError, ValueError):
+            continue
+        if any(_uses_pytest_pyodide(node) for node in ast.walk(tree)):
             return True
+    return False
+
+
+_FIXTURE = re.compile(r"selenium(_\w+)?\Z")
+
+
+def _uses_pytest_pyodide(node: ast.AST) -> bool:
+    if isinstance(node, ast.Import):
+        return any(alias.name.split(".")[0] == "pytest_pyodide" for alias in node.names)
+    if isinstance(node, ast.ImportFrom):
+        return (node.module or "").split(".")[0] == "pytest_pyodide"
+    if isinstance(node, ast.arg):
+        return bool(_FIXTURE.match(node.arg))
+    if isinstance(node, ast.Name):
+        return bool(_FIXTURE.match(node.id)) or node.id == "run_in_pyodide"
+    if isinstance(node, ast.Call) and _callee_name(node.func) in ("usefixtures", "getfixturevalue"):
+        return any(
+            isinstance(arg, ast.Constant) and isinstance(arg.value, str) and bool(_FIXTURE.match(arg.value))
+            for arg in node.args
+        )
     return False

@@ -316,8 +316,12 @@ def _run_pip(
         "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
         *requirements, *(arg for f in request.requirement_files for arg in ("-r", str(f))),
     ]  # fmt: skip
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+    # Popen as a context manager closes its stdout pipe (else a ResourceWarning lands in the
+    # host session's warnings summary, which native runs do not have).
+    with (
+        tempfile.TemporaryFile("w+", encoding="utf-8") as err,
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True) as proc,
+    ):
         assert proc.stdout is not None
         lines = []
         for line in proc.stdout:

@@ -174,6 +174,10 @@ class Runtime(ABC):
     """One running Pyodide. Subclasses: ``node.NodeRuntime`` (more to come)."""
 
     name: ClassVar[str]
+    # Whether the project's files are read from the host as they are when a test reads them
+    # (mounted), rather than copied in at start: only then can a runtime boot before a change
+    # and still test it (watch mode's standby, ``harness.host.standby``).
+    sees_live_files: ClassVar[bool] = False
 
     def __init__(self, boot: BootConfig, events: EventQueue, worker_id: str) -> None:
         self.boot = boot

@@ -32,10 +32,13 @@ from typing import Any, ClassVar
 import browsers
 from harness.errors import HarnessError
 from harness.inside import protocol
+from harness.runtimes import snapshot
 from harness.runtimes.base import BootConfig, Runtime, StderrTail
-from harness.runtimes.launchers import Browser, Launcher
+from harness.runtimes.launchers import Browser, Launcher, Pages
+from harness.runtimes.launchers.direct import DirectLauncher
 from harness.runtimes.launchers.plan import Plan, plan
 from harness.runtimes.launchers.settings import LaunchSettings
+from harness.runtimes.launchers.shared import PageLauncher, SharedBrowser
 from harness.runtimes.web import bundle
 from harness.runtimes.web.server import Channel, RunServer
 
@@ -50,6 +53,7 @@ ENTRY_FILES = {
     "page.mjs": "page/page.mjs",
     "runtime.mjs": "page/runtime.mjs",
     "boot.mjs": "boot.mjs",
+    "snapshot.mjs": "snapshot.mjs",
 }
 
 
@@ -68,9 +72,13 @@ def page_document(boot: BootConfig) -> tuple[dict[str, Any], list[Path], list[bu
     """The boot document as the page reads it, the runtime files and the trees to serve.
 
     Host paths become URLs relative to the page; the NODEFS probe directories and the
-    bytecode cache, which only a Node runtime can mount, are left out.
+    bytecode cache, which only a Node runtime can mount, are left out. With memory snapshots
+    on, ``snapshot`` tells the page to ask the run's server for one (``snapshot_for`` makes
+    the server's side).
     """
     document = boot.document()
+    if snapshot.usable(document):
+        document["snapshot"] = {"format": snapshot.FORMAT}
     sources = [Path(source) for _, source in document["files"]]
     mounts = [path for path in boot.mounts if path not in boot.probe_dirs]
     bundles = [bundle.pack(path) for path in mounts]
@@ -86,7 +94,8 @@ def page_document(boot: BootConfig) -> tuple[dict[str, Any], list[Path], list[bu
 
 
 class BrowserRuntime(Runtime):
-    """Pyodide in a page of a browser opened for this runtime alone."""
+    """Pyodide in a page of a browser: one page of the run's shared browser where the
+    launcher allows (``launchers.shared``), else a browser opened for this runtime alone."""
 
     browser: ClassVar[Browser]
     # Run Pyodide in a module Web Worker instead of on the page's thread (``page.mjs``).
@@ -103,6 +112,14 @@ class BrowserRuntime(Runtime):
         (the direct launch; a browser without one never gets a direct plan)."""
         raise NotImplementedError(f"{self.name} has no direct launch")
 
+    def snapshot_for(self) -> snapshot.BrowserSnapshot | None:
+        """This runtime's memory snapshot on the run's server, keyed by browser and mode."""
+        document = self.boot.document()
+        if not snapshot.usable(document):
+            return None
+        mode = "worker" if self.in_worker else "page"
+        return snapshot.BrowserSnapshot(document, f"{self.browser.engine} {mode}")
+
     def prepare_profile(self, profile: Path) -> None:
         """Fill the fresh profile directory before a direct launch (nothing by default)."""
 
@@ -116,19 +133,42 @@ class BrowserRuntime(Runtime):
         return self.boot.launch
 
     def _launcher_for(self, chosen: Plan, profile: Path) -> Launcher:
-        if chosen.driver == "playwright":
-            from harness.runtimes.launchers.playwright import PlaywrightLauncher
-
-            return PlaywrightLauncher(chosen)
+        shared = self._shared_browser(chosen)
+        if shared is not None:
+            return PageLauncher(shared)
         if chosen.driver == "selenium":
             from harness.runtimes.launchers.selenium import SeleniumLauncher
 
             return SeleniumLauncher(chosen, profile)
-        from harness.runtimes.launchers.direct import DirectLauncher
-
         assert chosen.executable is not None
         self.prepare_profile(profile)
         return DirectLauncher(chosen.description, chosen.executable, profile, self.command)
+
+    def _shared_browser(self, chosen: Plan) -> SharedBrowser | None:
+        """The run's one browser that this runtime opens a page in, where the launcher can
+        hold many pages: Playwright, and Chromium started directly (DevTools over a pipe).
+        Selenium and Firefox or WebKit started directly: None, a browser per runtime."""
+        if chosen.driver == "playwright":
+
+            def make() -> tuple[Pages, Path | None]:
+                from harness.runtimes.launchers.playwright import PlaywrightLauncher
+
+                return PlaywrightLauncher(chosen), None
+
+        elif chosen.driver == "direct" and self.browser.engine == "chromium" and chosen.executable:
+            executable = chosen.executable
+
+            def make() -> tuple[Pages, Path | None]:
+                from harness.runtimes.launchers.cdp import CdpLauncher
+
+                profile = Path(tempfile.mkdtemp(prefix=f"harness-{self.name}-"))
+                self.prepare_profile(profile)
+                return CdpLauncher(chosen.description, executable, profile, self.command), profile
+
+        else:
+            return None
+        # The runtimes of one run share one plan object (the pool's BootConfig).
+        return SharedBrowser.acquire((self.name, id(chosen)), make)
 
     def start(self) -> None:
         chosen = self._plan()
@@ -150,12 +190,13 @@ class BrowserRuntime(Runtime):
             bundles,
             bind=settings.bind,
             url_host=settings.url_host,
+            snapshot=self.snapshot_for(),
         )
         self._profile = Path(tempfile.mkdtemp(prefix=f"harness-{self.name}-"))
         self._launcher = self._launcher_for(chosen, self._profile)
         url = self._server.boot_url + ("&mode=worker" if self.in_worker else "")
-        if chosen.driver not in ("playwright", "selenium"):
-            url = start_page(self._profile, url)  # a direct launch: its URL is on a command line
+        if isinstance(self._launcher, DirectLauncher):
+            url = start_page(self._profile, url)  # its URL is on a command line: a private file
         # Opening may take seconds (a remote session): -n runtimes open side by side.
         threading.Thread(target=self._open, args=(self._launcher, url, self._channel), daemon=True).start()
 

@@ -83,6 +83,7 @@ class NodeRuntime(Runtime):
     """Pyodide inside a Node.js child process."""
 
     name = "node"
+    sees_live_files = True  # the project is mounted (NODEFS)
 
     _process: subprocess.Popen[bytes] | None = None
     _command_fd: int | None = None
@@ -101,7 +102,7 @@ class NodeRuntime(Runtime):
         # A pytest-pyodide suite may await JavaScript from a test: JSPI lets it.
         flags = [flag] if document.get("pytest_pyodide") and (flag := jspi_flag(node)) else []
         document["node_flags"] = flags
-        plan = snapshot.plan(document, major)
+        plan = snapshot.plan(document, f"node {major}")
         if plan is not None:
             document["snapshot"] = plan
         fd, self._boot_file = tempfile.mkstemp(prefix="harness-boot-", suffix=".json")

@@ -124,6 +124,28 @@ def test_plain_suite_needs_nothing(tmp_path: Path) -> None:
     assert found == gather.ForRun([], [], False)
 
 
+@pytest.mark.parametrize(
+    ("source", "uses"),
+    [
+        # freezegun's test_configure.py: the word in a list of module names to leave alone
+        ("def test():\n    ignore = ['selenium', 'threading']\n", False),
+        ("# runs under selenium in CI\nSELENIUM_NOTE = 'selenium_standalone'\n", False),
+        ("from selenium import webdriver\n\ndef test():\n    webdriver.Chrome\n", False),
+        ("import pytest_pyodide\n", True),
+        ("from pytest_pyodide.decorator import run_in_pyodide\n", True),
+        ("def test_x(selenium_standalone):\n    pass\n", True),
+        ("def helper():\n    selenium.run_js('1')\n", True),
+        ("import pytest\n\n@pytest.mark.usefixtures('selenium')\ndef test(): pass\n", True),
+        ("def test(request):\n    request.getfixturevalue('selenium_esm')\n", True),
+        ("@run_in_pyodide\ndef test(selenium): pass\n", True),
+    ],
+)
+def test_uses_pytest_pyodide_reads_code_not_words(tmp_path: Path, source: str, uses: bool) -> None:
+    """A suite is taken for pytest-pyodide's (stand-in registered, JSPI used) only when its
+    code uses it; a string or comment that says "selenium" is not enough."""
+    assert gather.uses_pytest_pyodide([write(tmp_path / "test_x.py", source)]) is uses
+
+
 def test_pytest_and_coverage_stay_pinned(tmp_path: Path) -> None:
     """Naming pytest would count as the user's pin and lift the host-version pin."""
     write(tmp_path / "test_p.py", "selenium.load_package(['pytest', 'coverage', 'six'])\n")

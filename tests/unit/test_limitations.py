@@ -137,6 +137,13 @@ CAPTURED = [
         ">       assert run_sync(f()) == 1\n               ^^^^^^^^^^^^^\nE       RuntimeError: WebAssembly stack switching not supported in this JavaScript runtime\n\ntest_async.py:25: RuntimeError",
         "stack switching",
     ),
+    # freezegun 1.5.1's test_asyncio_sleeping_not_affected_by_freeze_time on Pyodide 314.0.7
+    # under JSPI (Node 20 with --experimental-wasm-stack-switching)
+    (
+        "314.0.7",
+        ">           return await future\n                   ^^^^^^^^^^^^\nE           RuntimeError: Task <PyodideTask pending name='Task-4' coro=<test_asyncio_sleeping_not_affected_by_freeze_time.<locals>.coroutine() running at /tmp/wt11scratch/runs/fg/tests/test_asyncio.py:48> cb=[WebLoop._decrement_in_progress(), <FutureDoneCallback object at 0x1e4a0e0>()]> got Future <PyodideFuture pending cb=[WebLoop._decrement_in_progress()]> attached to a different loop\n\n/lib/python314.zip/asyncio/tasks.py:702: RuntimeError",
+        "asyncio.new_event_loop() inside a running coroutine",
+    ),
     # test_asyncio_run on Pyodide 0.27.4
     (
         "0.27.4",

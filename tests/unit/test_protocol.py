@@ -44,6 +44,7 @@ EXAMPLES: list[dict[str, Any]] = [
             }
         ],
         "ini": [{"name": "flavour", "help": "a key", "type": "string"}],
+        "project_files": ["/project/conftest.py", "/project/helpers.py"],
     },
     {"type": "session_start", "header": ["conftest says hi"], "plugins": ["hypothesis-6.1.0"]},
     {

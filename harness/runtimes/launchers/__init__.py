@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -76,3 +77,28 @@ class Launcher(ABC):
         if not self.gone.is_set():
             self.status = status
             self.gone.set()
+
+
+class Pages(Launcher):
+    """A launcher whose one browser holds many pages: the runtimes of a ``-n`` run share it
+    (``harness.runtimes.launchers.shared``). ``gone`` and ``close`` are the whole browser's.
+    """
+
+    @abstractmethod
+    def launch(self) -> None:
+        """Start (or reach) the browser, with no page of ours yet; a one-line HarnessError
+        if it cannot be had."""
+
+    @abstractmethod
+    def new_page(self, url: str, ended: Callable[[str], None]) -> object:
+        """Open ``url`` in a new page (its own renderer where the browser allows); ``ended``
+        is called with the reason if that page alone goes away (crash, closed). Returns the
+        handle ``close_page`` takes."""
+
+    @abstractmethod
+    def close_page(self, page: object) -> None:
+        """Close one page (its runtime is done or being replaced); the others keep running."""
+
+    def open(self, url: str) -> None:
+        self.launch()
+        self.new_page(url, self.ended)

@@ -9,16 +9,18 @@ own loop in a private thread and the rest of the harness only sees ``open``/``cl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, cast
 
 from harness.errors import HarnessError
-from harness.runtimes.launchers import Launcher
+from harness.runtimes.launchers import Pages
 from harness.runtimes.launchers.plan import Plan
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, BrowserType, Playwright
+    from playwright.async_api import Browser, BrowserContext, BrowserType, Playwright
 
 # How often the private loop looks whether it should close the browser.
 POLL_SECONDS = 0.2
@@ -26,47 +28,79 @@ POLL_SECONDS = 0.2
 LAUNCH_HEADER = "x-playwright-launch-options"
 
 
-class PlaywrightLauncher(Launcher):
+class PlaywrightLauncher(Pages):
+    """One Playwright browser; each page in a context of its own (``new_page``), so the
+    runtimes of a ``-n`` run can share it (``harness.runtimes.launchers.shared``)."""
+
     def __init__(self, plan: Plan) -> None:
         super().__init__(plan.description)
         self.plan = plan
-        self._opened = threading.Event()
+        self._started = threading.Event()
         self._error = ""
         self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._browser: Browser | None = None
 
-    def open(self, url: str) -> None:
-        self._thread = threading.Thread(target=asyncio.run, args=(self._main(url),), name="harness-playwright")
+    def launch(self) -> None:
+        self._thread = threading.Thread(target=asyncio.run, args=(self._main(),), name="harness-playwright")
         self._thread.daemon = True
         self._thread.start()
-        self._opened.wait()
+        self._started.wait()
         if self._error:
             raise HarnessError(f"{self.description}: {self._error}")
 
-    async def _main(self, url: str) -> None:
+    async def _main(self) -> None:
         from playwright.async_api import async_playwright
 
         try:
             async with async_playwright() as playwright:
-                browser = await self._browser(playwright)
+                browser = await self._connect(playwright)
                 browser.on("disconnected", lambda _: self.ended("disconnected"))
-                context = await browser.new_context(**self.plan.settings.section("playwright").get("context", {}))
-                page = await context.new_page()
-                page.on("crash", lambda _: self.ended("page crashed"))
-                page.on("console", lambda message: self.log.append(message.text))
-                await page.goto(url, wait_until="commit")
-                self._opened.set()
+                self._loop, self._browser = asyncio.get_running_loop(), browser
+                self._started.set()
                 while not self.closing:
                     await asyncio.sleep(POLL_SECONDS)
                 if browser.is_connected():
-                    await context.close()
                     await browser.close()  # a connected (remote) browser is only disconnected
         except Exception as exc:  # Playwright reports every failure as its own Error
             self._error = _first_line(exc)
         finally:
             self.ended(self.status or "closed")
-            self._opened.set()
+            self._started.set()
 
-    async def _browser(self, playwright: Playwright) -> Browser:
+    def _run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
+        """Run ``coroutine`` on the browser's loop and wait for it; errors are one line."""
+        loop = self._loop
+        if loop is None or self.gone.is_set():
+            coroutine.close()
+            raise HarnessError(f"{self.description} is not running")
+        try:
+            return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+        except Exception as exc:
+            raise HarnessError(f"{self.description}: {_first_line(exc)}") from None
+
+    def new_page(self, url: str, ended: Callable[[str], None]) -> object:
+        async def open_page() -> BrowserContext:
+            assert self._browser is not None
+            context = await self._browser.new_context(**self.plan.settings.section("playwright").get("context", {}))
+            page = await context.new_page()
+            page.on("crash", lambda _: ended("page crashed"))
+            page.on("close", lambda _: ended("page closed"))
+            page.on("console", lambda message: self.log.append(message.text))
+            await page.goto(url, wait_until="commit")
+            return context
+
+        return self._run(open_page())
+
+    def close_page(self, page: object) -> None:
+        async def close() -> None:
+            with contextlib.suppress(Exception):  # the page or the browser is gone already
+                await cast("BrowserContext", page).close()
+
+        with contextlib.suppress(HarnessError):
+            self._run(close())
+
+    async def _connect(self, playwright: Playwright) -> Browser:
         plan, section = self.plan, self.plan.settings.section("playwright")
         browser_type: BrowserType = getattr(playwright, plan.browser.engine)
         remote = plan.settings.remote or ""

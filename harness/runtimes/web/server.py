@@ -31,6 +31,13 @@ no path from the URL ever reaches the file system):
                                           binary messages are output, first byte the fd
     command                               long-poll: the next command line (200), none
                                           yet (204), or the host is gone (410)
+    snapshot?agent=UA                     the memory snapshot for this browser
+                                          (``harness.runtimes.snapshot.BrowserSnapshot``):
+                                          the file (200) or none yet (204), its key in
+                                          ``X-Harness-Snapshot``; 404 when the run uses none
+    POST snapshot?key=KEY                 a freshly made snapshot (the file), at most
+                                          ``snapshot.MAX_UPLOAD`` bytes, written atomically
+    POST snapshot-discard                 the one handed out did not verify: delete it
 
 Receivers only enqueue (the pytest-xdist rule): the WebSocket handler decodes lines into
 the ``EventQueue`` and puts ``EOF`` there once, when the page's socket closes. What the
@@ -47,6 +54,7 @@ import secrets
 import socket
 import sys
 import threading
+import urllib.parse
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,6 +64,8 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.host.intake import EOF, EventQueue, decode_or_error
 from harness.inside import protocol
+from harness.runtimes.snapshot import MAX_UPLOAD as MAX_SNAPSHOT
+from harness.runtimes.snapshot import BrowserSnapshot
 from harness.runtimes.web import websocket
 from harness.runtimes.web.bundle import Bundle
 
@@ -185,8 +195,10 @@ class RunServer:
         bundles: list[Bundle],
         bind: str = "127.0.0.1",
         url_host: str | None = None,
+        snapshot: BrowserSnapshot | None = None,
     ) -> None:
         self.channel = channel
+        self.snapshot = snapshot
         self._boot_secret: str | None = secrets.token_urlsafe(24)
         self._session = secrets.token_urlsafe(32)
         self._lock = threading.Lock()
@@ -304,6 +316,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._events()
         if route == "command":
             return self._command()
+        if route == "snapshot":
+            return self._snapshot()
         found = self.run_server.static(route)
         if found is None:
             return self._reply(HTTPStatus.NOT_FOUND, b"not found\n")
@@ -311,8 +325,45 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(HTTPStatus.OK, body, content_type, IMMUTABLE if immutable else "no-store", extra)
 
     def do_POST(self) -> None:
-        forbidden = self.run_server.check(self.path, self.headers) is None
-        self._reply(HTTPStatus.FORBIDDEN if forbidden else HTTPStatus.METHOD_NOT_ALLOWED, b"")
+        checked = self.run_server.check(self.path, self.headers)
+        if checked is None:
+            return self._reply(HTTPStatus.FORBIDDEN, b"")
+        snapshot = self.run_server.snapshot
+        route = checked[0]
+        if snapshot is not None and route == "snapshot":
+            return self._upload(snapshot)
+        if snapshot is not None and route == "snapshot-discard":
+            snapshot.discard()
+            return self._reply(HTTPStatus.NO_CONTENT, b"")
+        self._reply(HTTPStatus.METHOD_NOT_ALLOWED, b"")
+
+    def _query(self, name: str) -> str:
+        return urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get(name, [""])[0]
+
+    def _snapshot(self) -> None:
+        snapshot = self.run_server.snapshot
+        if snapshot is None:
+            return self._reply(HTTPStatus.NOT_FOUND, b"")
+        key, data = snapshot.lookup(self._query("agent"))
+        extra = {"X-Harness-Snapshot": key}
+        if data is None:
+            return self._reply(HTTPStatus.NO_CONTENT, b"", extra=extra)
+        self._reply(HTTPStatus.OK, data, "application/octet-stream", extra=extra)
+
+    def _upload(self, snapshot: BrowserSnapshot) -> None:
+        try:
+            size = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            return self._reply(HTTPStatus.LENGTH_REQUIRED, b"")
+        if size > MAX_SNAPSHOT:
+            self.close_connection = True  # the body stays unread
+            return self._reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, b"")
+        self.connection.settimeout(HEADER_SECONDS)  # a stalled upload does not hold a thread
+        refused = snapshot.save(self._query("key"), size, self.rfile.read)
+        if refused:
+            self.close_connection = True
+            return self._reply(HTTPStatus.CONFLICT, refused.encode() + b"\n")
+        self._reply(HTTPStatus.NO_CONTENT, b"")
 
     def _reply(
         self,

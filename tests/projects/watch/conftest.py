@@ -1,0 +1,7 @@
+import pytest
+from helpers import EXPECTED
+
+
+@pytest.fixture
+def expected():
+    return EXPECTED

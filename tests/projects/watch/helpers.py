@@ -1,0 +1,2 @@
+# Imported by conftest.py: preparing a session imports it.
+EXPECTED = 3
