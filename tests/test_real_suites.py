@@ -155,18 +155,24 @@ SUITES = [
     # Its conftest imports hypothesis at the top (and configures a hypothesis profile in
     # pytest_configure): a project whose test dependency exists only in the runtime. The package
     # under test comes from its wheel (attrs' config imports it with --import-mode=importlib,
-    # "src truly unimportable"). test_make.py and test_funcs.py are left out: hypothesis-heavy,
-    # 48 s of the suite's 55 s natively and several minutes in WebAssembly; the 23 files kept
-    # (1,058 tests) use the conftest's fixtures and hypothesis strategies all the same.
-    # Counts (JUnit test cases; skipped includes xfailed; docs/real-suites.md): native (CPython
-    # 3.11.7) 1,048 passed, 1 failed, 8 skipped; harness before the conftests moved into the
-    # runtime: exit 4, nothing run ("ImportError while loading conftest ... No module named
-    # 'hypothesis'"); harness now: 1,052 passed, 6 skipped, every difference a newer-Python one.
+    # "src truly unimportable"). Five files (666 tests) keep the slow tier short: with the
+    # 23 files of docs/real-suites.md (1,058 tests, hypothesis-heavy test_3rd_party.py and
+    # test_dunders.py among them) this test took 135-233 s; these take about 16 s in the
+    # harness and load the conftest, its hypothesis profile and the strategies all the same.
+    # Counts of these five (JUnit test cases; skipped includes xfailed): native (CPython 3.11.7)
+    # 660 passed, 2 failed, 4 skipped; harness now 664 passed, 2 skipped, every difference a
+    # newer-Python one; before the conftests moved into the runtime: exit 4, nothing run.
     Suite(
         "attrs",
         "26.1.0",
         "d03ceb89cb322a8fd706d4fb91940737b6642aa36998fe130a9bc96c985eff32",
-        ("tests", "--ignore=tests/test_make.py", "--ignore=tests/test_funcs.py"),
+        (
+            "tests/test_validators.py",
+            "tests/test_converters.py",
+            "tests/test_slots.py",
+            "tests/test_functional.py",
+            "tests/test_forward_references.py",
+        ),
         deps=("attrs==26.1.0", "hypothesis==6.155.2", "sortedcontainers==2.4.0", "cloudpickle==3.1.2"),
         runtime_only=("attrs", "hypothesis", "sortedcontainers", "cloudpickle"),
         runtime_plugins=("hypothesis",),
