@@ -13,6 +13,7 @@ runs until Ctrl-C or SIGTERM and then exits 2 (interrupted).
 
 from __future__ import annotations
 
+import importlib.util
 import signal
 import sys
 from collections.abc import Sequence
@@ -67,6 +68,9 @@ def run(argv: Sequence[str]) -> int:
             raise HarnessError("--watch runs one Pyodide version: give --pyodide a single version")
         return matrix.run(values, pytest_args, settings)
     if settings.watch is not None:
+        if importlib.util.find_spec("watchfiles") is None:
+            # An extra: watchfiles brings anyio, whose pytest plugin every host session would load.
+            raise HarnessError("--watch needs the watch extra: pip install 'harness[watch]'")
         from harness.watch import loop
 
         return loop.run(settings, pytest_args)

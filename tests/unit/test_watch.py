@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -116,6 +118,19 @@ def test_options() -> None:
 def test_watch_runs_one_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["run", "--watch", "--pyodide", "314.0.7,0.29.5"]) == 4
     assert capsys.readouterr().err == "ERROR: --watch runs one Pyodide version: give --pyodide a single version\n"
+
+
+def test_without_the_extra_watch_says_how_to_get_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """watchfiles hidden from the import system, as on a machine without the watch extra."""
+    monkeypatch.setitem(sys.modules, "watchfiles", None)
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "watchfiles" else real_find_spec(name, *a)
+    )
+    assert cli.main(["run", "--watch"]) == 4
+    assert capsys.readouterr().err == "ERROR: --watch needs the watch extra: pip install 'harness[watch]'\n"
 
 
 def test_plugin_mode_points_to_harness_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
