@@ -70,6 +70,15 @@ def server(tmp_path: Path):
     run.close()
 
 
+# The crash project's JUnit outcomes: the test that kills its runtime fails, the rest pass.
+CRASH_OUTCOMES = {
+    "test_crash::test_before_one": "passed",
+    "test_crash::test_before_two": "passed",
+    "test_crash::test_kills_the_runtime": "failure",
+    "test_crash::test_after": "passed",
+}
+
+
 def get(run: RunServer, path: str, cookie: str = "", host: str = "") -> tuple[int, dict[str, str], bytes]:
     address, port = run.address
     request = urllib.request.Request(f"http://{address}:{port}{path}")
@@ -328,12 +337,7 @@ def test_crash_restarts_the_browser(tmp_path: Path, browser: str) -> None:
     assert ran.returncode == 1, ran.stdout + ran.stderr
     assert "Exit: Program terminated with exit(3); restarting the runtime" in ran.stdout
     assert f"{browser} page: Pyodide exit code 3" in ran.stdout
-    assert junit_outcomes(project / "out.xml") == {
-        "test_crash::test_before_one": "passed",
-        "test_crash::test_before_two": "passed",
-        "test_crash::test_kills_the_runtime": "failure",
-        "test_crash::test_after": "passed",
-    }
+    assert junit_outcomes(project / "out.xml") == CRASH_OUTCOMES
     assert ran.summary == "1 failed, 3 passed"
     assert "Traceback" not in ran.stderr
 
@@ -433,12 +437,7 @@ def test_a_crashed_page_of_a_shared_browser_is_replaced_alone(tmp_path: Path) ->
     ran, browsers = run_counting_browsers(project, "chromium", "-v", "--junitxml=out.xml", "-p", "no:cacheprovider")
     assert ran.returncode == 1, ran.stdout + ran.stderr
     assert ran.stdout.count("; restarting the runtime") == 1
-    assert junit_outcomes(project / "out.xml") == {
-        "test_crash::test_before_one": "passed",
-        "test_crash::test_before_two": "passed",
-        "test_crash::test_kills_the_runtime": "failure",
-        "test_crash::test_after": "passed",
-    }
+    assert junit_outcomes(project / "out.xml") == CRASH_OUTCOMES
     assert ran.summary == "1 failed, 3 passed"
     assert browsers == 1
     assert "Traceback" not in ran.stderr
