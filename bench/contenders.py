@@ -140,7 +140,7 @@ def prepare_pytest_pyodide() -> None:
     and a pyodide-lock.json rewritten to point at them (its entries name wheels on a CDN)."""
     ensure_venv()
     dist, site, python_xy = harness_env()
-    wheel_names = json.loads((site / ".harness-manifest.json").read_text())["wheels"]
+    wheel_names = [w["file"] for w in json.loads((site / ".harness-manifest.json").read_text())["wheels"]]
     wheels = [dist.parent.parent / "wheels" / name for name in wheel_names]
     for extra in PP_EXTRA:
         extra_dir = OUT / "downloads" / f"{extra}-{python_xy}"
