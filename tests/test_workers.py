@@ -101,7 +101,7 @@ def test_scope_modes_set_a_module_up_once_with_native_results(
     project = copy_project("dist", tmp_path)
     ran = run_harness(project, "--junitxml=out.xml", harness_args=("-n", "2", "--dist", mode))
     assert ran.returncode == 1, ran.stdout + ran.stderr
-    assert (ran.summary, junit_outcomes(project / "out.xml")) == native_dist
+    assert (ran.summary, junit_outcomes(project / "out.xml")) == native_dist, ran.stdout + ran.stderr
     assert f"harness: 2 node runtimes (-n 2), --dist {mode}" in ran.stdout
     setups = Counter(module for _, module in lines_of(project, "setups.txt"))
     assert setups == {"test_alpha": 1, "test_beta": 1}, "one setup per module, as natively"
