@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import threading
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from typing import IO, Any
 
 from harness.errors import HarnessError
 from harness.runtimes.launchers import Pages
-from harness.runtimes.launchers.direct import Command, exit_status
+from harness.runtimes.launchers.direct import Command, exit_status, kill_group, watch
 
 # How long a DevTools command may take to be answered (a loaded machine starting pages).
 REPLY_SECONDS = 60.0
@@ -168,9 +167,7 @@ class CdpLauncher(Pages):
             os.close(from_browser)
         with self._lock:
             self._process = process
-        assert process.stdout is not None
-        threading.Thread(target=self._keep_log, args=(process.stdout,), daemon=True).start()
-        threading.Thread(target=lambda: self.ended(exit_status(process.wait())), daemon=True).start()
+        watch(process, self.log, self.ended)
         self._pipe = _Pipe(os.fdopen(commands, "wb"), os.fdopen(replies, "rb"), self._event)
         if self.closing:
             self._shut()
@@ -185,12 +182,6 @@ class CdpLauncher(Pages):
             except subprocess.TimeoutExpired:
                 raise HarnessError(f"{self.description}: {exc}") from None
             raise HarnessError(f"{self.description} {status} before its page connected") from None
-
-    def _keep_log(self, stream: IO[bytes]) -> None:
-        """The browser's own output: kept for a failed start, never shown otherwise."""
-        with stream:
-            for raw in stream:
-                self.log.append(raw.decode("utf-8", "replace").rstrip())
 
     def _event(self, message: dict[str, Any]) -> None:
         method, params = message.get("method"), message.get("params", {})
@@ -241,9 +232,4 @@ class CdpLauncher(Pages):
             process = self._process
         if self._pipe is not None:
             self._pipe.close()
-        if process is not None and process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait()
+        kill_group(process)

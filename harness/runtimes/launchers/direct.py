@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, MutableSequence
 from pathlib import Path
 from typing import IO
 
@@ -44,25 +44,36 @@ class DirectLauncher(Launcher):
             self._process = process
         if self.closing:
             self._shut()
-        assert process.stdout is not None
-        threading.Thread(target=self._keep_log, args=(process.stdout,), daemon=True).start()
-        threading.Thread(target=lambda: self.ended(exit_status(process.wait())), daemon=True).start()
-
-    def _keep_log(self, stream: IO[bytes]) -> None:
-        """The browser's own output: kept for a failed start, never shown otherwise."""
-        with stream:
-            for raw in stream:
-                self.log.append(raw.decode("utf-8", "replace").rstrip())
+        watch(process, self.log, self.ended)
 
     def _shut(self) -> None:
         with self._lock:
             process = self._process
-        if process is not None and process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait()
+        kill_group(process)
+
+
+def watch(process: subprocess.Popen[bytes], log: MutableSequence[str], ended: Callable[[str], None]) -> None:
+    """Threads that keep the browser's own output in ``log`` (for a failed start, never shown
+    otherwise) and tell ``ended`` how the process ended."""
+
+    def keep_log(stream: IO[bytes]) -> None:
+        with stream:
+            for raw in stream:
+                log.append(raw.decode("utf-8", "replace").rstrip())
+
+    assert process.stdout is not None
+    threading.Thread(target=keep_log, args=(process.stdout,), daemon=True).start()
+    threading.Thread(target=lambda: ended(exit_status(process.wait())), daemon=True).start()
+
+
+def kill_group(process: subprocess.Popen[bytes] | None) -> None:
+    """End a still running browser and every child of its process group; wait for it."""
+    if process is not None and process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
 
 
 def exit_status(returncode: int | None) -> str:
