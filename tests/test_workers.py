@@ -29,13 +29,24 @@ def test_two_runtimes_share_the_work_with_native_results(tmp_path: Path) -> None
 
 
 def test_a_crash_on_one_runtime_restarts_only_that_one(tmp_path: Path) -> None:
-    project = copy_project("crash", tmp_path)
-    ran = run_harness(project, "-rA", harness_args=("-n", "2"))
+    """Under ``loadfile`` the crashing file's later tests are held by the runtime that dies,
+    so they are always handed out again and a fresh runtime is always started for them
+    (with ``load`` the other runtime may already hold them, and no restart is needed)."""
+    project = tmp_path / "crashing"
+    project.mkdir()
+    (project / "test_dies.py").write_text(
+        "import os\n\n\ndef test_kills_the_runtime():\n    os._exit(3)\n\n\n"
+        + "".join(f"def test_after_{i}():\n    pass\n\n\n" for i in range(3))
+    )
+    (project / "test_lives.py").write_text("".join(f"def test_other_{i}():\n    pass\n\n\n" for i in range(3)))
+    ran = run_harness(project, "-rA", harness_args=("-n", "2", "--dist", "loadfile"))
     assert ran.returncode == 1, ran.stdout + ran.stderr
-    assert ran.summary == "1 failed, 3 passed"
-    assert "FAILED test_crash.py::test_kills_the_runtime - runtime exited unexpectedly" in ran.stdout
+    assert ran.summary == "1 failed, 6 passed", ran.stdout
+    assert "FAILED test_dies.py::test_kills_the_runtime - runtime exited unexpectedly" in ran.stdout
     assert "restarting the runtime" in ran.stdout
-    assert "PASSED test_crash.py::test_after" in ran.stdout
+    for i in range(3):
+        assert f"PASSED test_dies.py::test_after_{i}" in ran.stdout
+        assert f"PASSED test_lives.py::test_other_{i}" in ran.stdout
 
 
 def test_coverage_from_two_runtimes_is_combined(tmp_path: Path) -> None:
