@@ -10,6 +10,9 @@
 //   host.saveSnapshot(pyodide)                    optional: save the heap (memory snapshot)
 //                                                 right after the preload; never throws
 //   host.restored                                 the Pyodide was restored from a snapshot
+//   host.sessionEnd()                             optional: called after each pytest session,
+//                                                 before its `done`; never throws (browsers
+//                                                 hand their bytecode back then)
 // and `channel` = { send(line, hold), recv() -> string | null, flush? }, the synchronous
 // event/command pipe the Python side talks through (a channel with `flush` may hold lines
 // sent with `hold` until then; see node/main.mjs). All data arrives as JSON; no code is generated.
@@ -102,9 +105,9 @@ export async function boot(pyodide, config, channel, host) {
     if (config.pytest_pyodide && jspi && runner.serve.callPromising) {
       // Entered through a promising call, Python can block on a Promise with JSPI
       // (`pyodide.ffi.run_sync`): pytest-pyodide style tests that await JavaScript need it.
-      await runner.serve.callPromising(JSON.stringify(config), channel.send, channel.recv, channel.flush);
+      await runner.serve.callPromising(JSON.stringify(config), channel.send, channel.recv, channel.flush, host.sessionEnd);
     } else {
-      runner.serve(JSON.stringify(config), channel.send, channel.recv, channel.flush);
+      runner.serve(JSON.stringify(config), channel.send, channel.recv, channel.flush, host.sessionEnd);
     }
   } finally {
     runner.destroy();

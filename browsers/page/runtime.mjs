@@ -13,6 +13,7 @@
 //            worker it is the ordinary way).
 // The socket closing is the end of the stream for the host (its `eof`), whatever the cause.
 import { boot, describe, install, preload } from "./boot.mjs";
+import { bytecodeCache } from "./bytecode.mjs";
 import { checkRestored, growMemoryOnInstantiate, parseSnapshot, reason, snapshotHead } from "./snapshot.mjs";
 
 /** Open the event socket; resolves once it can send. */
@@ -210,6 +211,53 @@ async function makeSnapshot(loadPyodide, options, snap, notes) {
   }
 }
 
+// ---- the bytecode cache (format: bytecode.mjs; key and storage: harness/runtimes/bytecode.py) --
+// The run's server lends the host's archive for this project and browser; after each
+// session the page sends it back if the session compiled anything new.
+
+/** The archive's bytes, or null (none yet, or no cache for this run). */
+async function fetchBytecode() {
+  if (!config.bytecode) return null;
+  try {
+    const response = await fetch(new URL("bytecode", import.meta.url));
+    return response.status === 200 ? new Uint8Array(await response.arrayBuffer()) : null;
+  } catch {
+    return null; // compiled afresh, as with none
+  }
+}
+
+/**
+ * Send an archive to the host and wait for its answer: this runs before the session's
+ * `done`, after which the host may close the page at any moment. Null, or why it failed.
+ */
+function uploadBytecode(archive) {
+  const request = new XMLHttpRequest();
+  request.open("POST", new URL("bytecode", import.meta.url), false);
+  try {
+    request.send(archive);
+  } catch (error) {
+    return reason(error);
+  }
+  return request.status === 204 ? null : `HTTP ${request.status} ${request.responseText.trim()}`;
+}
+
+/** Lend `pyodide` the archive `bytes`; the `host.sessionEnd` that hands it back (or none). */
+function useBytecode(pyodide, bytes, notes) {
+  if (!config.bytecode) return undefined;
+  const cache = bytecodeCache(pyodide.FS, config.bytecode);
+  const note = cache.load(bytes);
+  if (note) notes.push(note);
+  return () => {
+    let problem;
+    try {
+      problem = cache.save(uploadBytecode);
+    } catch (error) {
+      problem = `bytecode cache not saved: ${reason(error)}`;
+    }
+    if (problem) write(2, new TextEncoder().encode(`harness: ${problem}\n`));
+  };
+}
+
 /** What boot.mjs needs from this runtime, for one Pyodide instance. */
 function hostFor(pyodide) {
   return {
@@ -227,6 +275,7 @@ try {
   // error" if its standard library is damaged) goes to the host's stderr, not the console.
   const early = (fd) => (line) => write(fd, new TextEncoder().encode(line + "\n"));
   const options = { indexURL: distURL, stdout: early(1), stderr: early(2) };
+  const bytecode = fetchBytecode(); // meanwhile
   const found = await lookupSnapshot();
   const notes = [];
   let pyodide = found && found.bytes ? await restoreFound(loadPyodide, options, found, notes) : null;
@@ -235,11 +284,12 @@ try {
   const fromSnapshot = pyodide !== null;
   if (!fromSnapshot) pyodide = await loadPyodide(options);
   loaded();
+  const sessionEnd = useBytecode(pyodide, await bytecode, notes);
   config.boot_kind = restored ? "snapshot" : "cold"; // this run did not find a usable one
   config.boot_notes = notes;
   if (found) config.snapshot = { ...config.snapshot, key: found.snap.key };
   pyodide.setStdin({ stdin: () => null }); // never a prompt(): stdin is at EOF, as under Node
-  const host = { ...hostFor(pyodide), restored: fromSnapshot };
+  const host = { ...hostFor(pyodide), restored: fromSnapshot, sessionEnd };
   await boot(pyodide, config, channel, host);
   socket.close();
 } catch (error) {

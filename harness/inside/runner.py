@@ -327,10 +327,15 @@ def _uptime_ms() -> float:
     return float(performance.now())
 
 
-def serve(boot_json: str, send: Send, recv: Recv, flush: Flush | None = None) -> None:
+def serve(
+    boot_json: str, send: Send, recv: Recv, flush: Flush | None = None, session_end: Callable[[], None] | None = None
+) -> None:
     """Boot, announce ``ready``, then run one pytest session per ``run`` command.
 
-    ``flush`` is the channel's, where it can hold events (see ``EventPlugin.emit``)."""
+    ``flush`` is the channel's, where it can hold events (see ``EventPlugin.emit``);
+    ``session_end``, the runtime's, is called after each session, before its ``done`` (a
+    browser hands its bytecode back then: every result is out, and the host, which closes
+    the runtime once it has ``done``, cannot close it before that is over)."""
     boot = json.loads(boot_json)
     prepare_process(boot)
     patches, patch_summary = apply_patches(boot)
@@ -390,6 +395,8 @@ def serve(boot_json: str, send: Send, recv: Recv, flush: Flush | None = None) ->
             send(protocol.encode(protocol.Error(type="error", kind="usage", message=str(exc))))
             status, took = 4, 0.0
         tree = tree_packages([boot["cwd"]]) if status != 4 else []
+        if session_end is not None:
+            session_end()
         send(protocol.encode(protocol.Done(type="done", exitstatus=status, tree_packages=tree, session_s=took)))
 
 

@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import browsers
 from harness.errors import HarnessError
 from harness.inside import protocol
-from harness.runtimes import snapshot
+from harness.runtimes import bytecode, snapshot
 from harness.runtimes.base import BootConfig, Runtime, StderrTail
 from harness.runtimes.launchers import Browser, Launcher, Pages
 from harness.runtimes.launchers.direct import DirectLauncher
@@ -54,6 +54,7 @@ ENTRY_FILES = {
     "runtime.mjs": "page/runtime.mjs",
     "boot.mjs": "boot.mjs",
     "snapshot.mjs": "snapshot.mjs",
+    "bytecode.mjs": "bytecode.mjs",
 }
 
 
@@ -68,13 +69,16 @@ def start_page(profile: Path, boot_url: str) -> str:
     return page.as_uri()
 
 
-def page_document(boot: BootConfig) -> tuple[dict[str, Any], list[Path], list[bundle.Bundle]]:
+def page_document(
+    boot: BootConfig, cache: bytecode.BrowserBytecode | None = None
+) -> tuple[dict[str, Any], list[Path], list[bundle.Bundle]]:
     """The boot document as the page reads it, the runtime files and the trees to serve.
 
-    Host paths become URLs relative to the page; the NODEFS probe directories and the
-    bytecode cache, which only a Node runtime can mount, are left out. With memory snapshots
-    on, ``snapshot`` tells the page to ask the run's server for one (``snapshot_for`` makes
-    the server's side).
+    Host paths become URLs relative to the page; the NODEFS probe directories and the host's
+    bytecode directory, which only a Node runtime can mount, are left out. With memory
+    snapshots on, ``snapshot`` tells the page to ask the run's server for one
+    (``snapshot_for`` makes the server's side); with a bytecode ``cache``, ``bytecode``
+    tells it to borrow that archive and keep its bytecode in memory under its prefix.
     """
     document = boot.document()
     if snapshot.usable(document):
@@ -88,8 +92,10 @@ def page_document(boot: BootConfig) -> tuple[dict[str, Any], list[Path], list[bu
         mounts=[b.root for b in bundles],
         bundles={b.root: f"bundle/{b.digest}" for b in bundles},
         probe_dirs=[],
-        pycache_prefix=None,  # the page's files live in memory: nothing would be kept
+        pycache_prefix=bytecode.PREFIX if cache else None,
     )
+    if cache is not None:
+        document["bytecode"] = {"key": cache.key, "prefix": bytecode.PREFIX, "max_bytes": bytecode.MAX_ARCHIVE}
     return document, sources, bundles
 
 
@@ -119,6 +125,14 @@ class BrowserRuntime(Runtime):
             return None
         mode = "worker" if self.in_worker else "page"
         return snapshot.BrowserSnapshot(document, f"{self.browser.engine} {mode}")
+
+    def bytecode_for(self) -> bytecode.BrowserBytecode | None:
+        """This runtime's bytecode archive on the run's server, for this project and browser
+        engine (page and worker alike: the bytecode is the same); None when the host keeps
+        no bytecode (``BootConfig.pycache``)."""
+        if self.boot.pycache is None:
+            return None
+        return bytecode.BrowserBytecode(bytecode.key(self.boot.dist.version, self.browser.engine, str(self.boot.cwd)))
 
     def prepare_profile(self, profile: Path) -> None:
         """Fill the fresh profile directory before a direct launch (nothing by default)."""
@@ -172,7 +186,8 @@ class BrowserRuntime(Runtime):
 
     def start(self) -> None:
         chosen = self._plan()
-        document, sources, bundles = page_document(self.boot)
+        cache = self.bytecode_for()
+        document, sources, bundles = page_document(self.boot, cache)
         self._io_lock = threading.Lock()  # output vs kill(): never write to a reused fd number
         self._stdout_fd = os.dup(1)
         stderr_read, self._stderr_fd = os.pipe()
@@ -191,6 +206,7 @@ class BrowserRuntime(Runtime):
             bind=settings.bind,
             url_host=settings.url_host,
             snapshot=self.snapshot_for(),
+            bytecode=cache,
         )
         self._profile = Path(tempfile.mkdtemp(prefix=f"harness-{self.name}-"))
         self._launcher = self._launcher_for(chosen, self._profile)

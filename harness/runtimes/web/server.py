@@ -38,6 +38,13 @@ no path from the URL ever reaches the file system):
     POST snapshot?key=KEY                 a freshly made snapshot (the file), at most
                                           ``snapshot.MAX_UPLOAD`` bytes, written atomically
     POST snapshot-discard                 the one handed out did not verify: delete it
+    bytecode                              the bytecode archive of this project and browser
+                                          (``harness.runtimes.bytecode.BrowserBytecode``):
+                                          the file (200) or none yet (204); 404 when the
+                                          run keeps none
+    POST bytecode                         the page's bytecode after a session (an archive
+                                          of its key), at most ``bytecode.MAX_ARCHIVE``
+                                          bytes, checked, merged and written atomically
 
 Receivers only enqueue (the pytest-xdist rule): the WebSocket handler decodes lines into
 the ``EventQueue`` and puts ``EOF`` there once, when the page's socket closes. What the
@@ -64,6 +71,7 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.host.intake import EOF, EventQueue, decode_or_error
 from harness.inside import protocol
+from harness.runtimes.bytecode import MAX_ARCHIVE, BrowserBytecode
 from harness.runtimes.snapshot import MAX_UPLOAD as MAX_SNAPSHOT
 from harness.runtimes.snapshot import BrowserSnapshot
 from harness.runtimes.web import websocket
@@ -196,9 +204,11 @@ class RunServer:
         bind: str = "127.0.0.1",
         url_host: str | None = None,
         snapshot: BrowserSnapshot | None = None,
+        bytecode: BrowserBytecode | None = None,
     ) -> None:
         self.channel = channel
         self.snapshot = snapshot
+        self.bytecode = bytecode
         self._boot_secret: str | None = secrets.token_urlsafe(24)
         self._session = secrets.token_urlsafe(32)
         self._lock = threading.Lock()
@@ -318,6 +328,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._command()
         if route == "snapshot":
             return self._snapshot()
+        if route == "bytecode":
+            return self._bytecode()
         found = self.run_server.static(route)
         if found is None:
             return self._reply(HTTPStatus.NOT_FOUND, b"not found\n")
@@ -330,6 +342,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply(HTTPStatus.FORBIDDEN, b"")
         snapshot = self.run_server.snapshot
         route = checked[0]
+        if self.run_server.bytecode is not None and route == "bytecode":
+            return self._bytecode_upload(self.run_server.bytecode)
         if snapshot is not None and route == "snapshot":
             return self._upload(snapshot)
         if snapshot is not None and route == "snapshot-discard":
@@ -350,15 +364,43 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply(HTTPStatus.NO_CONTENT, b"", extra=extra)
         self._reply(HTTPStatus.OK, data, "application/octet-stream", extra=extra)
 
-    def _upload(self, snapshot: BrowserSnapshot) -> None:
+    def _bytecode(self) -> None:
+        bytecode = self.run_server.bytecode
+        if bytecode is None:
+            return self._reply(HTTPStatus.NOT_FOUND, b"")
+        data = bytecode.lookup()
+        if data is None:
+            return self._reply(HTTPStatus.NO_CONTENT, b"")
+        self._reply(HTTPStatus.OK, data, "application/octet-stream")
+
+    def _bytecode_upload(self, bytecode: BrowserBytecode) -> None:
+        size = self._length(MAX_ARCHIVE)
+        if size is None:
+            return
+        refused = bytecode.save(size, self.rfile.read)
+        if refused:
+            self.close_connection = True
+            return self._reply(HTTPStatus.CONFLICT, refused.encode() + b"\n")
+        self._reply(HTTPStatus.NO_CONTENT, b"")
+
+    def _length(self, limit: int) -> int | None:
+        """The upload's Content-Length within ``limit``; else None, the refusal sent."""
         try:
             size = int(self.headers.get("Content-Length", ""))
         except ValueError:
-            return self._reply(HTTPStatus.LENGTH_REQUIRED, b"")
-        if size > MAX_SNAPSHOT:
+            self._reply(HTTPStatus.LENGTH_REQUIRED, b"")
+            return None
+        if size > limit:
             self.close_connection = True  # the body stays unread
-            return self._reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, b"")
+            self._reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, b"")
+            return None
         self.connection.settimeout(HEADER_SECONDS)  # a stalled upload does not hold a thread
+        return size
+
+    def _upload(self, snapshot: BrowserSnapshot) -> None:
+        size = self._length(MAX_SNAPSHOT)
+        if size is None:
+            return
         refused = snapshot.save(self._query("key"), size, self.rfile.read)
         if refused:
             self.close_connection = True
