@@ -38,13 +38,15 @@ Archive layout (little-endian), written and read here and by ``browsers/bytecode
 from __future__ import annotations
 
 import contextlib
+import fnmatch
+import glob
 import hashlib
 import json
 import os
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from harness.provision.store import TMP_PREFIX, atomic_write_bytes, cache_root
@@ -197,6 +199,24 @@ class BrowserBytecode:
             except OSError as exc:
                 return f"cannot write it: {exc.strerror or exc}"
         return ""
+
+
+def drop(sources: Iterable[Path]) -> None:
+    """Remove the bytecode of ``sources`` from every archive: watch mode does it for the
+    files that changed before it runs them again (``harness.provision.boot.drop_bytecode``
+    says why: bytecode is reused while its source's size and mtime in whole seconds match)."""
+    patterns = [
+        f"{glob.escape(source.parent.relative_to(source.anchor).as_posix())}/{glob.escape(source.stem)}.*.pyc"
+        for source in sources
+    ]
+    with contextlib.suppress(OSError):
+        for folder in directory().iterdir():
+            held = BrowserBytecode(folder.name)
+            with _SAVING, contextlib.suppress(OSError, ArchiveError):
+                files = parse(held.path.read_bytes(), held.key)
+                kept = [(path, data) for path, data in files if not any(fnmatch.fnmatchcase(path, p) for p in patterns)]
+                if len(kept) < len(files):
+                    atomic_write_bytes(held.path, pack(held.key, kept))
 
 
 def prune(folder: Path, keep: int = KEEP) -> None:

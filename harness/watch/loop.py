@@ -47,6 +47,7 @@ from harness.host.standby import Standby
 from harness.options import Settings
 from harness.provision.boot import drop_bytecode
 from harness.provision.store import cache_root
+from harness.runtimes import bytecode as browser_bytecode
 from harness.runtimes.base import BootConfig
 from harness.watch.changes import CONFIG_FILES, ChangeSet, Watcher
 from harness.watch.cycle import WatchCycle
@@ -138,6 +139,7 @@ class WatchLoop:
         self.only_failures = only_failures
         if change is not None and self.boot is not None and self.boot.pycache is not None:
             drop_bytecode(self.boot.pycache, change.paths)
+            browser_bytecode.drop(change.paths)
         standby, self.standby = self.standby, None
         asked = time.time()
         if standby is not None and not self._still_prepared(standby, change):
