@@ -98,7 +98,8 @@ def pack(name: str, files: list[tuple[str, bytes]]) -> bytes:
     for path, _ in files:
         if not safe_path(path):
             raise ArchiveError(f"unsafe path {path!r}")
-    header = json.dumps({"key": name, "files": [[path, len(data)] for path, data in files]}).encode()
+    entries = [[path, len(data)] for path, data in files]
+    header = json.dumps({"key": name, "files": entries}, separators=(",", ":")).encode()  # as JSON.stringify
     body = b"".join([len(header).to_bytes(4, "little"), header, *(data for _, data in files)])
     return MAGIC + FORMAT.to_bytes(4, "little") + zlib.crc32(body).to_bytes(4, "little") + body
 
