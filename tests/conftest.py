@@ -24,7 +24,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if UNIT not in item.path.parents:
             item.add_marker(pytest.mark.e2e)
-        if item.path.name in ("test_browsers.py", "test_launchers.py"):
+        if item.path.name in ("test_browsers.py", "test_launchers.py", "test_browser_bytecode.py"):
             item.add_marker(pytest.mark.browser)
     items.sort(key=lambda item: UNIT not in item.path.parents)
 
