@@ -115,9 +115,10 @@ function listFiles(FS, prefix) {
 /**
  * The runtime's bytecode cache (`config.bytecode`: {key, prefix, max_bytes}). `load(bytes)`
  * writes an archive's files under the prefix (returns a boot note if it refused it);
- * `save(upload)` packs the prefix and hands the archive to `upload(bytes)` (which returns
- * null or why it failed) only if a file was added or rewritten since the load or the last
- * save; it returns null or a line saying why nothing was kept.
+ * `save(upload)` packs the files added or rewritten under the prefix since the load or the
+ * last save, if any, and hands that archive to `upload(bytes)` (which returns null or why
+ * it failed; the host merges it into what it holds); it returns null or a line saying why
+ * nothing was kept.
  */
 export function bytecodeCache(FS, config) {
   const { key, prefix, max_bytes: maxBytes } = config;
@@ -142,9 +143,9 @@ export function bytecodeCache(FS, config) {
     },
     save(upload) {
       const now = listFiles(FS, prefix);
-      const paths = Object.keys(now);
-      if (paths.length === Object.keys(known).length && paths.every((p) => known[p] === now[p])) return null;
-      const files = paths.sort().map((p) => [p, FS.readFile(`${prefix}/${p}`)]);
+      const changed = Object.keys(now).filter((p) => known[p] !== now[p]);
+      if (changed.length === 0) return null;
+      const files = changed.sort().map((p) => [p, FS.readFile(`${prefix}/${p}`)]);
       const archive = packArchive(files, key);
       if (archive.length > maxBytes) return `bytecode cache not saved: over ${maxBytes >> 20} MB`;
       const refused = upload(archive);

@@ -10,12 +10,12 @@ page's side in ``browsers/bytecode.mjs``):
 - at boot the page fetches the archive of its key (``GET bytecode``), verifies it and writes
   its files under ``PREFIX``; the runner sets ``sys.pycache_prefix`` to it and
   ``sys.dont_write_bytecode`` to False (``harness.inside.runner.prepare_process``);
-- after each session, before its ``done``, the page packs ``PREFIX`` and sends it back
-  (``POST bytecode``) only if a file there was added or rewritten. The page waits for the
+- after each session, before its ``done``, the page packs the files it added or rewrote
+  under ``PREFIX``, if any, and sends them (``POST bytecode``). The page waits for the
   answer, so every result is already out and nothing is lost when the host closes it next;
 - the host checks the upload (session cookie, size, key, checksum, every path relative,
-  without ``..``, a ``.pyc``), merges it with what it holds for the key (``-n`` runtimes
-  each send what their tests compiled) and writes it atomically.
+  without ``..``, a ``.pyc``), merges it into what it holds for the key (``-n`` runtimes
+  each send what their tests compiled) and writes the result atomically.
 
 The key is the Pyodide version, the browser engine and the project's root (the run's
 working directory): two projects or two browsers never share an archive, so neither grows
