@@ -127,18 +127,17 @@ export function bytecodeCache(FS, config) {
     load(bytes) {
       FS.mkdirTree(prefix);
       if (bytes === null) return null;
-      let files;
       try {
-        files = parseArchive(bytes, key);
+        for (const [path, data] of parseArchive(bytes, key)) {
+          const target = `${prefix}/${path}`;
+          FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
+          FS.writeFile(target, data);
+        }
       } catch (error) {
-        return `bytecode cache discarded (${error.message}); compiling afresh`;
+        return `bytecode cache discarded (${error.message || error}); compiling afresh`;
+      } finally {
+        known = listFiles(FS, prefix); // whatever is there now came from the host
       }
-      for (const [path, data] of files) {
-        const target = `${prefix}/${path}`;
-        FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
-        FS.writeFile(target, data);
-      }
-      known = listFiles(FS, prefix);
       return null;
     },
     save(upload) {
