@@ -580,7 +580,7 @@ class Controller:
             self._run(slot, report_collection=False)
         elif event["type"] in ("error", "eof"):
             reason = boot_failure(slot.runtime, event)
-            raise PoolError(f"could not restart the runtime: {reason}")
+            raise self.pool.boot_failure(slot, reason)
 
     def _note(self, message: str) -> None:
         terminal = self.config.pluginmanager.get_plugin("terminalreporter")
