@@ -53,8 +53,7 @@ def test_a_summary_every_runtime_writes_alike_is_shown_once(tmp_path: Path) -> N
     project = tmp_path / "summary"
     project.mkdir()
     (project / "conftest.py").write_text(
-        "def pytest_terminal_summary(terminalreporter):\n"
-        "    terminalreporter.write_line('the conftest summary line')\n"
+        "def pytest_terminal_summary(terminalreporter):\n    terminalreporter.write_line('the conftest summary line')\n"
     )
     (project / "test_many.py").write_text(
         "import pytest\n\n\n@pytest.mark.parametrize('n', range(8))\ndef test_n(n):\n    pass\n"
