@@ -49,6 +49,21 @@ def test_a_crash_on_one_runtime_restarts_only_that_one(tmp_path: Path) -> None:
         assert f"PASSED test_lives.py::test_other_{i}" in ran.stdout
 
 
+def test_a_summary_every_runtime_writes_alike_is_shown_once(tmp_path: Path) -> None:
+    project = tmp_path / "summary"
+    project.mkdir()
+    (project / "conftest.py").write_text(
+        "def pytest_terminal_summary(terminalreporter):\n    terminalreporter.write_line('the conftest summary line')\n"
+    )
+    (project / "test_many.py").write_text(
+        "import pytest\n\n\n@pytest.mark.parametrize('n', range(8))\ndef test_n(n):\n    pass\n"
+    )
+    ran = run_harness(project, harness_args=("-n", "2"))
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "harness: 2 node runtimes (-n 2)" in ran.stdout
+    assert ran.stdout.count("the conftest summary line") == 1, ran.stdout
+
+
 def test_coverage_from_two_runtimes_is_combined(tmp_path: Path) -> None:
     """Both runtimes stream into one data file: the same lines as a single runtime."""
     import coverage

@@ -391,7 +391,11 @@ class Controller:
         pass  # read at boot
 
     def _on_terminal_summary(self, slot: Slot, event: protocol.TerminalSummary) -> None:
-        self.summaries.append(event["text"])
+        """Every runtime runs the same plugins and conftests: under ``-n`` a text they all
+        write alike is shown once (one that depends on the runtime's own tests differs, and
+        each is shown)."""
+        if event["text"] not in self.summaries:
+            self.summaries.append(event["text"])
 
     def _on_collectreport(self, slot: Slot, event: protocol.CollectReportEvent) -> None:
         if slot.worker_id == self.pool.primary:
@@ -576,7 +580,7 @@ class Controller:
             self._run(slot, report_collection=False)
         elif event["type"] in ("error", "eof"):
             reason = boot_failure(slot.runtime, event)
-            raise PoolError(f"could not restart the runtime: {reason}")
+            raise self.pool.boot_failure(slot, reason)
 
     def _note(self, message: str) -> None:
         terminal = self.config.pluginmanager.get_plugin("terminalreporter")

@@ -120,6 +120,12 @@ class RuntimePool:
         except HarnessError as exc:
             raise PoolError(f"could not restart the runtime: {exc}") from None
 
+    @staticmethod
+    def boot_failure(slot: Slot, reason: str) -> PoolError:
+        """A runtime started during the run did not boot: a restart, or one ``-n auto`` added."""
+        what = "restart the runtime" if slot.restarts else f"start another runtime ({slot.runtime.worker_id})"
+        return PoolError(f"could not {what}: {reason}")
+
     def booted(self, slot: Slot) -> None:
         """A replacement said ``ready``."""
         slot.booting_since = None
@@ -129,7 +135,7 @@ class RuntimePool:
         """A replacement that has not booted within the limit ends the run."""
         for slot in self.slots:
             if slot.booting_since is not None and now - slot.booting_since > BOOT_TIMEOUT:
-                raise PoolError(f"could not restart the runtime: it did not boot within {BOOT_TIMEOUT:.0f} s")
+                raise self.boot_failure(slot, f"it did not boot within {BOOT_TIMEOUT:.0f} s")
 
     def exit(self) -> None:
         """Ask every live runtime to leave its command loop, then make sure it is gone."""

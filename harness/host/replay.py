@@ -12,6 +12,7 @@ Nothing else is kept per test: what ran where and what is left is the scheduler'
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections.abc import Sequence
@@ -41,6 +42,16 @@ def _append_to_message(report: Any, note: str) -> None:
         report.longrepr = f"{report.longrepr}\n{note}"
 
 
+def _memoize_relative_nodeids(config: pytest.Config) -> None:
+    """The terminal reporter turns every report's node id into a path relative to the
+    invocation directory, building ``Path`` objects each time. Natively that cost hides in
+    the test process; here the host pays it for every replayed report, on a core the
+    runtimes need, and with subtests one node id comes back thousands of times. Its result
+    depends only on the node id (the invocation directory and rootdir are fixed)."""
+    relative = functools.lru_cache(maxsize=4096)(config.cwd_relative_nodeid)
+    config.cwd_relative_nodeid = relative  # type: ignore[method-assign]  # shadows the method
+
+
 @dataclass
 class Running:
     """The test a runtime is running right now (for crash blame and time limits)."""
@@ -65,6 +76,7 @@ class Replayer:
         self.running: dict[str, Running] = {}  # worker id -> its current test
         self.limitation_hints: dict[str, str] = {}
         self._pending_properties: dict[str, list[tuple[str, str]]] = {}  # until the teardown report
+        _memoize_relative_nodeids(self.config)
 
     def _report(self, data: dict[str, Any]) -> Any:
         # JSON has no tuples; pytest (junitxml, skip reporting) expects the skip longrepr
