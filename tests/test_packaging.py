@@ -51,12 +51,12 @@ def test_wheel_contains_runtime_files(wheel: Path) -> None:
 def test_installed_wheel_runs_a_project(wheel: Path, tmp_path: Path) -> None:
     """A fresh venv with only the wheel (and its dependencies): `harness run` works."""
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # only the venv's own harness
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=env)
     python = venv / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True, capture_output=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True, capture_output=True, env=env)
     project = copy_project("crash", tmp_path)
     (project / "test_crash.py").write_text("def test_installed():\n    pass\n")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     ran = subprocess.run(
         [str(venv / "bin" / "harness"), "run", "--", "-p", "no:cacheprovider"],
         cwd=project,
