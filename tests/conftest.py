@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from helpers import PYODIDE_VERSIONS
+from helpers import PYODIDE_VERSIONS, REAL_SUITE_ROW, write_real_suites_table
 
 # Runtime-side test files and fixture projects are run through the harness, not collected.
 collect_ignore = ["projects", "inside"]
@@ -24,9 +25,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if UNIT not in item.path.parents:
             item.add_marker(pytest.mark.e2e)
-        if item.path.name in ("test_browsers.py", "test_launchers.py", "test_browser_bytecode.py"):
+        if item.path.name in ("test_browsers.py", "test_launchers.py", "test_browser_warm_start.py"):
             item.add_marker(pytest.mark.browser)
     items.sort(key=lambda item: UNIT not in item.path.parents)
+
+
+_REAL_SUITE_ROWS: list[dict[str, Any]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect the real suites' rows from their reports (under pytest-xdist these arrive
+    from the workers: the controller prints the table)."""
+    if report.when == "call":
+        _REAL_SUITE_ROWS.extend(value for name, value in report.user_properties if name == REAL_SUITE_ROW)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _REAL_SUITE_ROWS:
+        write_real_suites_table(sorted(_REAL_SUITE_ROWS, key=lambda row: row["suite"]), terminalreporter)
 
 
 @pytest.fixture(scope="session", autouse=True)

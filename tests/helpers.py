@@ -476,3 +476,38 @@ def boot_kind(result: Result) -> str:
     found = BOOT.search(result.stdout)
     assert found, result.stdout + result.stderr
     return found.group(1)
+
+
+# -- the real-suites table (tests/test_real_suites.py fills it, tests/conftest.py prints it) --
+
+REAL_SUITE_ROW = "real_suite_row"  # the user property a real-suite test's report carries
+TABLE_COLUMNS = (
+    "suite",
+    "native p/f/e/s",
+    "harness p/f/e/s",
+    "explained",
+    "newer py",
+    "documented",
+    "harness bug",
+    "crashes",
+    "unexplained",
+    "native s",
+    "harness s",
+)
+
+
+def write_real_suites_table(rows: list[dict[str, Any]], terminalreporter: Any) -> None:
+    """One line per real suite, native against the harness, then the limitations' hints."""
+    table = [list(TABLE_COLUMNS)] + [[str(row[key]) for key in TABLE_COLUMNS] for row in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(TABLE_COLUMNS))]
+    terminalreporter.write_sep("=", "real third-party suites")
+    terminalreporter.write_line(f"{rows[0]['versions']}, per-test outcomes from both JUnit XML files:")
+    for r in table:
+        terminalreporter.write_line("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+    hints: Counter[str] = Counter()
+    for row in rows:
+        hints.update(row["hints"])
+    if hints:
+        terminalreporter.write_line("explained WebAssembly limitations:")
+        for hint, n in hints.most_common():
+            terminalreporter.write_line(f"  {n:4d}  {hint}")

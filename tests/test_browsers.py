@@ -20,16 +20,13 @@ from pathlib import Path
 
 import pytest
 from helpers import (
-    PYODIDE_VERSIONS,
     Result,
-    boot_kind,
     copy_project,
     junit_outcomes,
     junit_totals,
     need,
     run_harness,
     run_native,
-    seeded_cache,
 )
 
 from harness.errors import HarnessError
@@ -340,35 +337,6 @@ def test_crash_restarts_the_browser(tmp_path: Path, browser: str) -> None:
     assert junit_outcomes(project / "out.xml") == CRASH_OUTCOMES
     assert ran.summary == "1 failed, 3 passed"
     assert "Traceback" not in ran.stderr
-
-
-@uses_dists
-@pytest.mark.parametrize("browser", ["chromium", "firefox-worker"])
-def test_browser_restores_its_snapshot_and_discards_a_damaged_one(tmp_path: Path, browser: str) -> None:
-    """The first run boots cold and leaves a snapshot in the cache; the next one restores it
-    (its ``ready`` says so) with the same results. Damaged (Chromium's page), it is
-    discarded: that run boots cold, gives the same results and saves a good one again."""
-    need(browser)
-    cache = seeded_cache(tmp_path, PYODIDE_VERSIONS[0])
-    project = copy_project("basic", tmp_path)
-    env = {"HARNESS_CACHE": str(cache)}
-    runs = []
-    for expected in ("cold", "snapshot", "cold", "snapshot")[: 4 if browser == "chromium" else 2]:
-        if len(runs) == 2:
-            [snap] = (cache / "snapshots").glob("*.snap")
-            data = bytearray(snap.read_bytes())
-            middle = len(data) // 2
-            data[middle : middle + 64] = bytes(b ^ 0x5A for b in data[middle : middle + 64])
-            snap.write_bytes(data)
-        ran = run_harness(project, "-p", "no:cacheprovider", runtime=browser, env=env)
-        assert boot_kind(ran) == expected, ran.stdout + ran.stderr
-        assert ran.returncode == 1 and "3 failed, 7 passed" in ran.summary, ran.stdout + ran.stderr
-        runs.append(ran)
-        assert len(list((cache / "snapshots").glob("*.snap"))) == 1
-    assert {ran.summary for ran in runs} == {runs[0].summary}
-    if browser == "chromium":
-        assert "memory snapshot discarded (checksum mismatch); booted cold" in runs[2].stdout
-    assert not [p for p in (cache / "snapshots").iterdir() if p.name.startswith(".tmp-")]
 
 
 def browsers_under(root: int) -> int:

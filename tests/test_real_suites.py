@@ -35,10 +35,9 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
-from helpers import host_without, pip, visible_to
+from helpers import REAL_SUITE_ROW, host_without, pip, visible_to
 
 from harness.host.limitations import explain
 
@@ -401,55 +400,6 @@ def counts(outcomes: dict[str, tuple[str, str]]) -> str:
     return f"{c['passed']}p {c['failure']}f {c['error']}e {c['skipped']}s"
 
 
-# -- the table ------------------------------------------------------------------------------
-
-ROWS: list[dict[str, Any]] = []
-
-
-class _TablePlugin:
-    """Prints the per-suite table in pytest's terminal summary (registered while this module runs)."""
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not ROWS:
-            return
-        header = [
-            "suite",
-            "native p/f/e/s",
-            "harness p/f/e/s",
-            "explained",
-            "newer py",
-            "documented",
-            "harness bug",
-            "crashes",
-            "unexplained",
-            "native s",
-            "harness s",
-        ]
-        table = [header] + [[str(row[key]) for key in header] for row in ROWS]
-        widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-        terminalreporter.write_sep("=", "real third-party suites")
-        terminalreporter.write_line(
-            f"native CPython {sys.version.split()[0]} vs harness run (Pyodide {PYODIDE}),"
-            " per-test outcomes from both JUnit XML files:"
-        )
-        for r in table:
-            terminalreporter.write_line("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
-        hints: Counter[str] = Counter()
-        for row in ROWS:
-            hints.update(row["hints"])
-        if hints:
-            terminalreporter.write_line("explained WebAssembly limitations:")
-            for hint, n in hints.most_common():
-                terminalreporter.write_line(f"  {n:4d}  {hint}")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _table(request: pytest.FixtureRequest) -> None:
-    manager = request.config.pluginmanager
-    if not manager.has_plugin("real-suites-table"):
-        manager.register(_TablePlugin(), "real-suites-table")
-
-
 # -- the test -------------------------------------------------------------------------------
 
 
@@ -462,7 +412,7 @@ def sdist_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 
 
 @pytest.mark.parametrize("suite", SUITES, ids=[s.name for s in SUITES])
-def test_suite_matches_native(suite: Suite, sdist_cache: Path, tmp_path: Path) -> None:
+def test_suite_matches_native(suite: Suite, sdist_cache: Path, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     sdist = fetch_sdist(suite, sdist_cache)
     native_dir = unpack(sdist, tmp_path / "native")
     harness_dir = unpack(sdist, tmp_path / "harness")
@@ -508,21 +458,27 @@ def test_suite_matches_native(suite: Suite, sdist_cache: Path, tmp_path: Path) -
         assert plugins and re.search(rf"(^|, ){re.escape(plugin)}-\d", plugins.group(1)), ran.stdout[:3000]
     result = compare(suite, native.outcomes, ran.outcomes, version.group(1))
     crashes = sum(1 for _, text in ran.outcomes.values() if text.startswith(CRASH))
-    ROWS.append(
-        {
-            "suite": suite.requirement,
-            "native p/f/e/s": counts(native.outcomes),
-            "harness p/f/e/s": counts(ran.outcomes),
-            "explained": sum(result.explained.values()),
-            "newer py": len(result.newer_python),
-            "documented": len(result.documented),
-            "harness bug": len(result.harness_bugs),
-            "crashes": crashes,
-            "unexplained": len(result.unexplained),
-            "native s": f"{native.seconds:.1f}",
-            "harness s": f"{ran.seconds:.1f}",
-            "hints": result.explained,
-        }
+    # The terminal summary prints these (tests/conftest.py): they travel with the report,
+    # so the table is complete under pytest-xdist too.
+    request.node.user_properties.append(
+        (
+            REAL_SUITE_ROW,
+            {
+                "suite": suite.requirement,
+                "native p/f/e/s": counts(native.outcomes),
+                "harness p/f/e/s": counts(ran.outcomes),
+                "explained": sum(result.explained.values()),
+                "newer py": len(result.newer_python),
+                "documented": len(result.documented),
+                "harness bug": len(result.harness_bugs),
+                "crashes": crashes,
+                "unexplained": len(result.unexplained),
+                "native s": f"{native.seconds:.1f}",
+                "harness s": f"{ran.seconds:.1f}",
+                "hints": dict(result.explained),
+                "versions": f"native CPython {sys.version.split()[0]} vs harness run (Pyodide {PYODIDE})",
+            },
+        )
     )
 
     assert native.returncode in (0, 1) and native.outcomes, native.stdout[-3000:]

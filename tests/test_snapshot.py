@@ -84,21 +84,17 @@ def test_per_run_state_is_reapplied_after_a_restore(tmp_path: Path) -> None:
         assert restored[key] == cold[key], key
 
 
-@pytest.mark.parametrize("damage", ["flip", "truncate", "garbage"])
-def test_a_damaged_snapshot_is_discarded_and_rebuilt(tmp_path: Path, damage: str) -> None:
+def test_a_damaged_snapshot_is_discarded_and_rebuilt(tmp_path: Path) -> None:
+    """Flipped bytes in the heap (each other kind of damage is refused alike:
+    tests/unit/test_snapshot_format.py)."""
     cache = seeded_cache(tmp_path, PYODIDE_VERSIONS[0])
     project = copy_project("basic", tmp_path)
     env = {"HARNESS_CACHE": str(cache)}
     first = run_harness(project, "-p", "no:cacheprovider", env=env)
     [snap] = snapshots(cache)
     data = bytearray(snap.read_bytes())
-    if damage == "flip":
-        middle = len(data) // 2
-        data[middle : middle + 64] = bytes(b ^ 0x5A for b in data[middle : middle + 64])
-    elif damage == "truncate":
-        data = data[: len(data) // 3]
-    else:
-        data = bytearray(b"\x07" * len(data))
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(b ^ 0x5A for b in data[middle : middle + 64])
     snap.write_bytes(data)
 
     second = run_harness(project, "-p", "no:cacheprovider", env=env)
