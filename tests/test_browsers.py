@@ -358,11 +358,17 @@ def browsers_under(root: int) -> int:
                 return True
         return False
 
+    def chromium(pid: int) -> bool:
+        argv = commands.get(pid, [""])
+        return "chromium" in Path(argv[0].split(" ")[0]).name
+
     return sum(
         1
         for pid, argv in commands.items()
-        # A helper process rewrites its command line into one string: look for its --type in all.
-        if "chromium" in Path(argv[0].split(" ")[0]).name and "--type=" not in " ".join(argv) and descends(pid)
+        # A helper process rewrites its command line into one string: look for its --type in
+        # all. One the browser has just forked still shows the browser's own command line
+        # until it execs: a browser started by another browser is not one.
+        if chromium(pid) and "--type=" not in " ".join(argv) and not chromium(parents[pid]) and descends(pid)
     )
 
 

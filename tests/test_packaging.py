@@ -74,5 +74,6 @@ def test_installed_wheel_runs_a_project(wheel: Path, tmp_path: Path) -> None:
             capture_output=True,
             text=True,
             cwd=tmp_path,
+            env=env,
         ).stdout
     )
