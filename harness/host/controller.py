@@ -35,6 +35,7 @@ from harness.options import Settings, strip_plugin_args
 from harness.provision import distribution as dist
 from harness.provision import gather, shadow, wheels
 from harness.provision.boot import boot_config, request_for
+from harness.report.durations import recorded
 from harness.runtimes.base import BOOT_TIMEOUT, BootConfig, BootFailure, boot_failure, fatal_headline, strip_js_stack
 
 # Where the hints of failures that are WebAssembly limitations are kept between runs.
@@ -419,7 +420,11 @@ class Controller:
                 event = self._select(event, self.select)
             self._replay.on_collection_finish(event)
             self.scheduler = make_scheduler(
-                self.settings.dist, event["nodeids"], self._expected_runtimes(), event["groups"]
+                self.settings.dist,
+                event["nodeids"],
+                self._expected_runtimes(),
+                event["groups"],
+                recorded(getattr(self.config, "cache", None)),
             )
             self.scheduled_at = time.monotonic()
         if self.scheduler is None:

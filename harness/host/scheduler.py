@@ -29,7 +29,9 @@ The modes (``--dist``), as pytest-xdist defines them:
   that dies gives back exactly what it had not run.)
 
 Scope modes hand out the largest units first (as pytest-xdist does), tests within a unit in
-collection order.
+collection order. In every mode but ``worksteal``, units that earlier runs measured as long
+(the durations ``--shard`` also balances by, in ``.pytest_cache``) go before all others: a
+long test started last would run on alone at the end.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ LOOKAHEAD = 3
 BATCH_SECONDS = 0.5
 # Tests a runtime gets before any test finished (nothing says yet how long they take).
 INITIAL = 8
+# A work unit that took at least this share of one runtime's part of the suite last time
+# is started first (``long_units_first``).
+LONG_SHARE = 0.25
 
 
 def _names(nodeid: str) -> tuple[str, list[str]]:
@@ -90,6 +95,24 @@ def work_units(nodeids: Iterable[str], key: Callable[[str], str]) -> list[list[s
     for nodeid in nodeids:
         units.setdefault(key(nodeid), []).append(nodeid)
     return list(units.values())
+
+
+def long_units_first(units: list[list[str]], runtimes: int, durations: Mapping[str, float]) -> list[list[str]]:
+    """Units that earlier runs measured as long (``LONG_SHARE`` of a runtime's share of the
+    suite or more) go first, longest first; the rest keep their order.
+
+    A test once started cannot be split: a long one handed out near the end runs on alone
+    while the other runtimes have stopped (more-itertools' ``test_primes`` is a third of its
+    suite). Started first, it runs while the others share the rest. Tests without a recorded
+    duration (new ones, or no cache) count as short, so without durations nothing moves.
+    """
+    known = [sum(durations.get(nodeid, 0.0) for nodeid in unit) for unit in units]
+    threshold = LONG_SHARE * sum(known) / runtimes
+    long = sorted(
+        (i for i, seconds in enumerate(known) if seconds > 0 and seconds >= threshold), key=lambda i: -known[i]
+    )
+    moved = set(long)
+    return [units[i] for i in long] + [unit for i, unit in enumerate(units) if i not in moved]
 
 
 class Scheduler:
@@ -171,12 +194,19 @@ class QueueScheduler(Scheduler):
     """``load``, ``loadscope``, ``loadfile``, ``loadgroup``: one queue of work units that
     every runtime takes from."""
 
-    def __init__(self, nodeids: Sequence[str], runtimes: int, key: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        nodeids: Sequence[str],
+        runtimes: int,
+        key: Callable[[str], str],
+        durations: Mapping[str, float] | None = None,
+    ) -> None:
         super().__init__(runtimes)
         self.key = key
         units = work_units(nodeids, key)
         if runtimes > 1:
             units.sort(key=len, reverse=True)  # largest first: the finish evens out (stable sort)
+            units = long_units_first(units, runtimes, durations or {})
         self.units: collections.deque[list[str]] = collections.deque(units)
         self.left = len(nodeids)
 
@@ -261,11 +291,16 @@ class WorkStealScheduler(Scheduler):
 
 
 def make_scheduler(
-    mode: str, nodeids: Sequence[str], runtimes: int, groups: Mapping[str, str] | None = None
+    mode: str,
+    nodeids: Sequence[str],
+    runtimes: int,
+    groups: Mapping[str, str] | None = None,
+    durations: Mapping[str, float] | None = None,
 ) -> Scheduler:
-    """The scheduler for ``--dist MODE`` (``groups``: node id -> xdist_group name)."""
+    """The scheduler for ``--dist MODE`` (``groups``: node id -> xdist_group name;
+    ``durations``: node id -> seconds, as earlier runs recorded them)."""
     if mode == "worksteal":
         return WorkStealScheduler(nodeids, runtimes)
     if mode not in DIST_MODES:
         raise ValueError(f"unknown distribution mode {mode!r}")
-    return QueueScheduler(nodeids, runtimes, unit_key(mode, groups or {}))
+    return QueueScheduler(nodeids, runtimes, unit_key(mode, groups or {}), durations)

@@ -275,3 +275,38 @@ def test_auto_adds_a_runtime_only_when_the_rest_outweighs_its_start() -> None:
     big = decide(ran=20, elapsed=1.0, left=745, start=2.0, running=1, most=2)
     assert big.add == 1 and "started 1 more" in big.line
     assert decide(ran=20, elapsed=1.0, left=745, start=2.0, running=1, most=1).add == 0
+
+
+# -- long tests first ---------------------------------------------------------------
+
+
+def test_a_test_measured_as_long_is_handed_out_first() -> None:
+    """One test is most of the suite (more-itertools' test_primes): it goes first, so it is
+    not the last one running alone; the others keep their order."""
+    durations = {nodeid: 0.1 for nodeid in TESTS} | {TESTS[17]: 6.0, TESTS[9]: 1.5}
+    first, _ = make_scheduler("load", TESTS, 2, durations=durations).top_up("rt0")
+    assert first[:2] == [TESTS[17], TESTS[9]]  # 6.0 s and 1.5 s: a quarter of a share is 1.16 s
+    ran = run_to_end(make_scheduler("load", TESTS, 2, durations=durations), ["rt0", "rt1"])
+    assert everything(ran) == sorted(TESTS)
+    for tests in ran.values():  # each runtime ran the others in collection order
+        rest = [TESTS.index(n) for n in tests if n not in (TESTS[17], TESTS[9])]
+        assert rest == sorted(rest)
+
+
+@pytest.mark.parametrize("mode", ["loadscope", "loadfile"])
+def test_a_long_unit_goes_first_as_a_whole(mode: str) -> None:
+    durations = {nodeid: 0.1 for nodeid in SUITE} | {"dir/c.py::test_c1": 5.0}
+    first, _ = make_scheduler(mode, SUITE, 2, durations=durations).top_up("rt0")
+    assert first[0] == "dir/c.py::test_c1"
+    assert first[1:] == make_scheduler(mode, SUITE, 2).top_up("rt0")[0][: len(first) - 1]
+
+
+@pytest.mark.parametrize(
+    "durations",
+    [{}, {nodeid: 0.2 for nodeid in TESTS}, {TESTS[3]: 9.0}],
+    ids=["none recorded", "all alike", "one runtime"],
+)
+def test_nothing_moves_without_a_long_test_or_with_one_runtime(durations: dict[str, float]) -> None:
+    runtimes = 1 if len(durations) == 1 else 2
+    first, _ = make_scheduler("load", TESTS, runtimes, durations=durations).top_up("rt0")
+    assert first == TESTS[: len(first)]
