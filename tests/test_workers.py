@@ -49,14 +49,16 @@ def test_a_crash_on_one_runtime_restarts_only_that_one(tmp_path: Path) -> None:
         assert f"PASSED test_lives.py::test_other_{i}" in ran.stdout
 
 
-def test_a_summary_every_runtime_writes_alike_is_shown_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("tests", [1, 8], ids=["one runtime idle", "both busy"])
+def test_a_summary_every_runtime_writes_alike_is_shown_once(tmp_path: Path, tests: int) -> None:
+    """An idle runtime's text has no newline before it (its progress line never opened)."""
     project = tmp_path / "summary"
     project.mkdir()
     (project / "conftest.py").write_text(
         "def pytest_terminal_summary(terminalreporter):\n    terminalreporter.write_line('the conftest summary line')\n"
     )
     (project / "test_many.py").write_text(
-        "import pytest\n\n\n@pytest.mark.parametrize('n', range(8))\ndef test_n(n):\n    pass\n"
+        f"import pytest\n\n\n@pytest.mark.parametrize('n', range({tests}))\ndef test_n(n):\n    pass\n"
     )
     ran = run_harness(project, harness_args=("-n", "2"))
     assert ran.returncode == 0, ran.stdout + ran.stderr

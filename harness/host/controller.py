@@ -394,8 +394,9 @@ class Controller:
     def _on_terminal_summary(self, slot: Slot, event: protocol.TerminalSummary) -> None:
         """Every runtime runs the same plugins and conftests: under ``-n`` a text they all
         write alike is shown once (one that depends on the runtime's own tests differs, and
-        each is shown)."""
-        if event["text"] not in self.summaries:
+        each is shown). Alike means up to the blank lines around it: a runtime whose progress
+        line was still open starts its text with a newline."""
+        if event["text"].strip("\n") not in (text.strip("\n") for text in self.summaries):
             self.summaries.append(event["text"])
 
     def _on_collectreport(self, slot: Slot, event: protocol.CollectReportEvent) -> None:
