@@ -471,6 +471,12 @@ class Settings:
     watch: WatchMode | None = None  # --watch ("all": failures first, then the rest) / --watch-failed
     launch: LaunchSettings = LaunchSettings()  # how browser runtimes reach their browser
 
+    @property
+    def first_runtimes(self) -> int:
+        """Runtimes started with the session: ``-n N``, N; ``-n auto``, one (more are added
+        when the suite gains from them, see ``harness.host.autoscale``)."""
+        return 1 if self.workers_auto else self.workers
+
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> Settings:
         """Check and convert ``scan``/``values_from_namespace`` output; bad input is a one-line

@@ -129,7 +129,7 @@ class Controller:
         self.args = runtime_args(config.invocation_params.args)
         # Runtimes booted before this session (watch mode) are used if they were booted
         # the way this session would boot its own; else they are stopped.
-        self.adopted = standby is not None and standby.fits(settings.runtime, boot, self._first_runtimes(), self.args)
+        self.adopted = standby is not None and standby.fits(settings.runtime, boot, settings.first_runtimes, self.args)
         if standby is not None and self.adopted:
             boot.cleanup()
             boot = standby.boot
@@ -137,7 +137,7 @@ class Controller:
             standby.discard()
             standby = None
         self.boot = boot
-        self.pool = RuntimePool(settings.runtime, boot, self._first_runtimes(), standby)
+        self.pool = RuntimePool(settings.runtime, boot, settings.first_runtimes, standby)
         self.ready: protocol.Ready | None = None
         self.session_start: protocol.SessionStart | None = None  # the primary's
         self.early: list[tuple[str, Incoming]] = []  # events read before the main loop
@@ -239,12 +239,8 @@ class Controller:
             return False
         self.boot.cleanup()
         self.boot = session_boot_config(self.config, self.settings)  # fetches/builds them anew
-        self.pool = RuntimePool(self.settings.runtime, self.boot, self._first_runtimes())
+        self.pool = RuntimePool(self.settings.runtime, self.boot, self.settings.first_runtimes)
         return True
-
-    def _first_runtimes(self) -> int:
-        """``-n N``: N runtimes from the start; ``-n auto``: one (see ``harness.host.autoscale``)."""
-        return 1 if self.settings.workers_auto else self.settings.workers
 
     def _expected_runtimes(self) -> int:
         """How many runtimes the work is shared by (or may be, under ``-n auto``)."""
@@ -420,13 +416,10 @@ class Controller:
             if self.select is not None:
                 event = self._select(event, self.select)
             self._replay.on_collection_finish(event)
-            self.scheduler = make_scheduler(
-                self.settings.dist,
-                event["nodeids"],
-                self._expected_runtimes(),
-                event["groups"],
-                recorded(getattr(self.config, "cache", None)),
-            )
+            runtimes = self._expected_runtimes()
+            # Earlier runs' durations only matter when the tests are shared (read from disk).
+            durations = recorded(getattr(self.config, "cache", None)) if runtimes > 1 else {}
+            self.scheduler = make_scheduler(self.settings.dist, event["nodeids"], runtimes, event["groups"], durations)
             self.scheduled_at = time.monotonic()
         if self.scheduler is None:
             return

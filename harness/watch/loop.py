@@ -173,8 +173,7 @@ class WatchLoop:
         if self.standby is not None:
             self.standby.discard()
         args = runtime_args(self._args(self._next_only_failures(status), first=False))
-        first = 1 if self.settings.workers_auto else self.settings.workers  # as Controller._first_runtimes
-        self.standby = Standby(self.settings.runtime, self.boot, first, args)
+        self.standby = Standby(self.settings.runtime, self.boot, self.settings.first_runtimes, args)
         if not self.standby.start():
             self.standby = None
 
