@@ -14,7 +14,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -66,6 +66,18 @@ def remove_dir(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):  # someone else removed it already
         os.rename(path, trash)
     shutil.rmtree(trash.parent, ignore_errors=True)
+
+
+def upload_chunks(size: int, read: Callable[[int], bytes]) -> Iterator[bytes]:
+    """The ``size`` bytes of an upload a runtime sends for the cache (``read(n)`` gives at
+    most ``n``), at most 1 MB at a time; ``OSError`` if the upload ends early."""
+    left = size
+    while left:
+        chunk = read(min(left, 1 << 20))
+        if not chunk:
+            raise OSError("upload ended early")
+        yield chunk
+        left -= len(chunk)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

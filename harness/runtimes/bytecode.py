@@ -49,7 +49,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from harness.provision.store import TMP_PREFIX, atomic_write_bytes, cache_root
+from harness.provision.store import TMP_PREFIX, atomic_write_bytes, cache_root, upload_chunks
 
 FORMAT = 1
 MAGIC = b"HRNSPYCA"
@@ -176,16 +176,9 @@ class BrowserBytecode:
         held for this key, atomically. Returns "" when saved, else why not."""
         if size > MAX_ARCHIVE:
             return "too large"
-        chunks, left = [], size
-        while left:
-            chunk = read(min(left, 1 << 20))
-            if not chunk:
-                return "upload ended early"
-            chunks.append(chunk)
-            left -= len(chunk)
         try:
-            files = parse(b"".join(chunks), self.key)
-        except ArchiveError as exc:
+            files = parse(b"".join(upload_chunks(size, read)), self.key)
+        except (OSError, ArchiveError) as exc:
             return str(exc)
         with _SAVING:
             old: list[tuple[str, bytes]] = []

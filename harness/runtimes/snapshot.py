@@ -49,7 +49,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 import harness
-from harness.provision.store import TMP_PREFIX, cache_root
+from harness.provision.store import TMP_PREFIX, cache_root, upload_chunks
 
 FORMAT = 1
 ENV_DISABLE = "HARNESS_NO_SNAPSHOT"
@@ -219,15 +219,11 @@ class BrowserSnapshot:
         fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=".snap", dir=folder)
         try:
             with os.fdopen(fd, "wb") as out:
-                left, head = size, b""
-                while left:
-                    chunk = read(min(left, 1 << 20))
-                    if not chunk:
-                        raise OSError("upload ended early")
+                head = b""
+                for chunk in upload_chunks(size, read):
                     if len(head) < 4096:
                         head += chunk[:4096]
                     out.write(chunk)
-                    left -= len(chunk)
             if not _head_matches(head, name):
                 raise ValueError("not a snapshot of this key")
             os.chmod(tmp, 0o644)
