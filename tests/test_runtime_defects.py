@@ -1,10 +1,12 @@
-"""Runtime defects beyond fstat (wasm_patches: umask, faulthandler, sockets), checked through real runs."""
+"""Runtime defects beyond fstat (wasm_patches: umask, create race, faulthandler, sockets), checked through real runs."""
 
 from __future__ import annotations
 
 import stat
 import subprocess
 import sys
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,20 @@ def test_files_created_by_tests_get_native_modes(tmp_path: Path, pyodide: str) -
     assert _modes(harness_dir) == _modes(native_dir)
     assert "PytestCacheWarning" not in ran.stdout
     assert list(harness_dir.glob("**/pytest-cache-files-*")) == []
+
+
+def test_two_runtimes_creating_the_same_files_at_once_lose_nothing(tmp_path: Path) -> None:
+    """Two runs append a line each to the same 1,500 new files at the same moment (each waits
+    for the other's ready file): unpatched, an open fails with FileExistsError within the
+    first few dozen files and lines are lost; natively every file ends with both lines."""
+    project = copy_project("create_race", tmp_path)
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda f: run_harness(project, "-p", "no:cacheprovider", f), ["test_a.py", "test_b.py"]))
+    for ran in runs:
+        assert ran.returncode == 0 and ran.summary.startswith("1 passed"), ran.stdout + ran.stderr
+        assert "nodefs-create-race (open_create_exists, create_truncates)" in ran.stdout
+    contents = Counter("".join(sorted(f.read_text().splitlines())) for f in (project / "race").iterdir())
+    assert contents == {"ab": 1500}
 
 
 def test_faulthandler_timeout_does_not_crash(tmp_path: Path) -> None:

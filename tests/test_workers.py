@@ -20,7 +20,7 @@ def test_two_runtimes_share_the_work_with_native_results(tmp_path: Path) -> None
     native = run_native(native_dir, "--junitxml=out.xml")
     ran = run_harness(harness_dir, "--junitxml=out.xml", harness_args=("-n", "2"))
     assert ran.returncode == native.returncode == 1, ran.stdout + ran.stderr
-    assert ran.summary == native.summary == "1 failed, 23 passed"
+    assert ran.summary == native.summary == "1 failed, 23 passed", ran.stdout
     assert junit_outcomes(harness_dir / "out.xml") == junit_outcomes(native_dir / "out.xml")
     assert "harness: 2 node runtimes (-n 2)" in ran.stdout
     per_runtime = runtimes_used(harness_dir)

@@ -27,6 +27,7 @@ def _registry() -> list[Patch]:
     from . import (
         faulthandler_watchdog,
         fd_without_path,
+        nodefs_create_race,
         sockets_listen,
         sqlite3_for_coverage,
         umask_on_create,
@@ -35,6 +36,7 @@ def _registry() -> list[Patch]:
     modules: list[ModuleType] = [
         fd_without_path,
         umask_on_create,
+        nodefs_create_race,
         faulthandler_watchdog,
         sockets_listen,
         sqlite3_for_coverage,

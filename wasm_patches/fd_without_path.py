@@ -20,10 +20,10 @@ import contextlib
 import functools
 import os
 import stat
-import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+
+from .emscripten import SCRATCH_PREFIX, in_pyodide, load_js, module, probe_dirs
 
 NAME = "fd-without-path"
 
@@ -50,7 +50,6 @@ HOOKS: dict[str, tuple[str, ...]] = {
 }
 
 _STATE_KEY = "__wasmPatchesFdWithoutPath"
-_PREFIX = ".wasm_patches-probe-"
 
 #: Filesystems the last probe/verify ran on, e.g. ``["memfs:/tmp", "nodefs:/work/proj"]``.
 PROBED_ON: list[str] = []
@@ -58,73 +57,10 @@ PROBED_ON: list[str] = []
 INSTALLED: list[str] = []
 
 
-def _in_pyodide() -> bool:
-    return sys.platform == "emscripten"
-
-
-def _module() -> Any:
-    """The Emscripten Module (``FS``, ``SYSCALLS``, ``NODEFS`` ...); never cached, because a
-    memory-snapshot restore gives a new Module while Python module state survives."""
-    import pyodide_js  # only exists inside Pyodide
-
-    return pyodide_js._module
-
-
-def _node_of(path: str) -> Any:
-    return _module().FS.lookupPath(path).node
-
-
-def _is_nodefs(path: str) -> bool:
-    """True when `path` lives on a NODEFS (host directory) mount."""
-    try:
-        m = _module()
-        return bool(m.NODEFS) and _node_of(path).mount.type == m.NODEFS
-    except Exception:  # noqa: BLE001 - JsException from lookupPath, or no Module at all
-        return False
-
-
-def _nodefs_mountpoints() -> list[str]:
-    """Mountpoints of every NODEFS mount (empty in browsers, where NODEFS does not exist)."""
-    try:
-        m = _module()
-        if not m.NODEFS:
-            return []
-        return [str(x.mountpoint) for x in m.FS.getMounts(m.FS.root.mount) if x.type == m.NODEFS]
-    except Exception:  # noqa: BLE001 - any JS-side surprise means "no mounts known"
-        return []
-
-
-def _writable(d: str) -> bool:
-    try:
-        fd, p = tempfile.mkstemp(prefix=_PREFIX, dir=d)
-    except OSError:
-        return False
-    os.close(fd)
-    with contextlib.suppress(OSError):
-        os.unlink(p)
-    return True
-
-
-def _dirs(nodefs_dirs: Sequence[str] | None) -> list[tuple[str, str]]:
-    """Pick one MEMFS and at most one NODEFS directory to probe in: explicit dirs first, then
-    TMPDIR if it is on NODEFS, then any NODEFS mountpoint that accepts a scratch file."""
-    found: list[tuple[str, str]] = []
-    for d in ("/tmp", "/home/pyodide", "/"):
-        if os.path.isdir(d) and not _is_nodefs(d) and _writable(d):
-            found.append(("memfs", d))
-            break
-    candidates = [*(nodefs_dirs or ()), tempfile.gettempdir(), *_nodefs_mountpoints()]
-    for d in candidates:
-        if os.path.isdir(d) and _is_nodefs(d) and _writable(d):
-            found.append(("nodefs", d))
-            break
-    return found
-
-
 @contextlib.contextmanager
 def _unlinked(d: str, data: bytes = b"12345") -> Iterator[int]:
     """An fd of a file in `d` that was unlinked while open (what TemporaryFile gives)."""
-    fd, p = tempfile.mkstemp(prefix=_PREFIX, dir=d)
+    fd, p = tempfile.mkstemp(prefix=SCRATCH_PREFIX, dir=d)
     try:
         os.write(fd, data)
         os.unlink(p)
@@ -230,12 +166,12 @@ def detail(nodefs_dirs: Sequence[str] | None = None) -> dict[str, dict[str, str 
     Returns ``{check: {"memfs"|"nodefs"|"-": None if it worked else the error}}``.
     """
     out: dict[str, dict[str, str | None]] = {c: {} for c in CHECKS}
-    if not _in_pyodide():
+    if not in_pyodide():
         PROBED_ON[:] = []
         return out
     old_umask = os.umask(0o077)  # Pyodide <= 0.27 starts with umask 0o777: files would be 000
     try:
-        dirs = _dirs(nodefs_dirs)
+        dirs = probe_dirs(nodefs_dirs)
         PROBED_ON[:] = [f"{kind}:{d}" for kind, d in dirs]
 
         def run(check: str, where: str, fn: Callable[[], None]) -> None:
@@ -262,7 +198,7 @@ def _dup_shares_host_fd() -> bool:
     """Emscripten < 3.1.58 (Pyodide <= 0.25) dups NODEFS streams without a refcount: closing
     the dup closes the host fd under the original (a separate upstream bug). Probing it there
     would close a host fd twice, so that sub-check is skipped on NODEFS."""
-    return bool(getattr(_module().FS, "dupStream", None))
+    return bool(getattr(module().FS, "dupStream", None))
 
 
 def _collapse(det: dict[str, dict[str, str | None]]) -> dict[str, bool]:
@@ -273,8 +209,8 @@ def _collapse(det: dict[str, dict[str, str | None]]) -> dict[str, bool]:
 def _wrappers(enabled: bool) -> Iterator[None]:
     """Temporarily switch installed JS wrappers on/off (no-op when none are installed)."""
     st = None
-    if _in_pyodide():
-        st = getattr(_module(), _STATE_KEY, None)
+    if in_pyodide():
+        st = getattr(module(), _STATE_KEY, None)
     if st is None:
         yield
         return
@@ -304,12 +240,7 @@ def apply(defects: dict[str, bool], **_: object) -> None:
     Options such as `nodefs_dirs` are accepted and ignored: the hooks cover every mount.
     """
     wanted = [h for h, checks in HOOKS.items() if any(defects.get(c) for c in checks)]
-    if not wanted or not _in_pyodide():
+    if not wanted or not in_pyodide():
         return
-    from pyodide.code import run_js
-
-    js_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fd_without_path.js")
-    with open(js_file, encoding="utf-8") as f:
-        installer = run_js(f.read())
-    keys = str(installer(_module(), ",".join(wanted)))
+    keys = str(load_js("fd_without_path.js")(module(), ",".join(wanted)))
     INSTALLED[:] = [k for k in keys.split(",") if k]

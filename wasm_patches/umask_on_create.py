@@ -17,16 +17,12 @@ import tempfile
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .emscripten import in_pyodide, load_js, module
+
 NAME = "umask-on-create"
 INSTALLED: list[str] = []
 _TEST_MASK = 0o022
 _STATE: Any = None  # the JS object the wrappers read {umask, enabled}
-
-
-def _in_pyodide() -> bool:
-    import sys
-
-    return sys.platform == "emscripten"
 
 
 def _check(directory: str, set_umask: Callable[[int], int]) -> dict[str, bool]:
@@ -92,20 +88,16 @@ def verify(nodefs_dirs: Sequence[str] | None = None, **_: object) -> dict[str, b
 def apply(defects: dict[str, bool], **_: object) -> None:
     """Install (or re-bind, e.g. after a snapshot restore) the JS wrappers and the os.umask hook."""
     global _STATE
-    if not any(defects.values()) or not _in_pyodide():
+    if not any(defects.values()) or not in_pyodide():
         return
-    import js  # js, pyodide*: only exist inside Pyodide
-    import pyodide_js
-    from pyodide.code import run_js
+    import js  # js, pyodide: only exist inside Pyodide
     from pyodide.ffi import to_js
 
     real_umask = getattr(os.umask, "__wrapped__", os.umask)
     current = real_umask(0)
     real_umask(current)
     _STATE = to_js({"umask": current, "enabled": True}, dict_converter=js.Object.fromEntries)
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "umask_on_create.js"), encoding="utf-8") as f:
-        installer = run_js(f.read())
-    INSTALLED[:] = str(installer(pyodide_js._module, _STATE)).split(",")
+    INSTALLED[:] = str(load_js("umask_on_create.js")(module(), _STATE)).split(",")
 
     def umask(mask: int) -> int:
         """os.umask that keeps the umask the JS wrappers apply to every created mode; the

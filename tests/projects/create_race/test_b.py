@@ -1,0 +1,5 @@
+from race import race
+
+
+def test_b() -> None:
+    race("b", "a")
