@@ -105,6 +105,22 @@ const socket = await openSocket();
 const channel = socketChannel(socket);
 const config = JSON.parse(new TextDecoder().decode(await fetchBytes("boot.json")));
 
+// The runtime-side Python and the packed trees are fetched while Pyodide loads, instead of
+// one after another once it is up. Each prefetched answer is used once: a cold boot that
+// makes a snapshot installs twice, and the second install fetches again.
+const prefetched = new Map(
+  [...config.files.map(([, source]) => source), ...Object.values(config.bundles)].map((url) => {
+    const bytes = fetchBytes(url);
+    bytes.catch(() => {}); // a failure surfaces where the bytes are awaited
+    return [url, bytes];
+  }),
+);
+function fetchPrefetched(url) {
+  const bytes = prefetched.get(url);
+  prefetched.delete(url);
+  return bytes ?? fetchBytes(url);
+}
+
 // The runtime cannot go on (os._exit, a wasm trap, a JS error): tell the host why, then
 // end the stream; the host restarts the browser. Firefox's `stack` lists frames only, so
 // the message leads with "Name: message" as V8's does.
@@ -261,9 +277,9 @@ function useBytecode(pyodide, bytes, notes) {
 /** What boot.mjs needs from this runtime, for one Pyodide instance. */
 function hostFor(pyodide) {
   return {
-    readFile: fetchBytes,
+    readFile: fetchPrefetched,
     write,
-    mount: async (path) => unpack(pyodide.FS, await fetchBytes(config.bundles[path])),
+    mount: async (path) => unpack(pyodide.FS, await fetchPrefetched(config.bundles[path])),
   };
 }
 
