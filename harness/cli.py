@@ -75,6 +75,8 @@ def run(argv: Sequence[str]) -> int:
 
         return loop.run(settings, pytest_args)
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    if not {"-h", "--help", "--version", "-V"}.intersection(pytest_args):
+        runtime_class(settings.runtime).prelaunch(settings.launch)
     given = harness.plugin.GivenSettings(settings)
     return int(pytest.main(pytest_args, plugins=[given, harness.plugin]))
 

@@ -10,11 +10,13 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from helpers import need
 
 from harness.provision import distribution as dist
 
@@ -183,3 +185,35 @@ def test_bad_input_gives_one_line(tmp_path: Path, case: Case) -> None:
     assert lines[0].startswith("ERROR: " + case.message.replace("{tmp}", str(tmp_path))), lines[0]
     assert "Traceback" not in proc.stdout + proc.stderr
     assert list(scratch.iterdir()) == []  # no scratch or profile directory left behind
+
+
+def test_a_usage_error_ends_the_browser_started_early() -> None:
+    """Chromium starts while the host starts up, before pytest checks the command line: a
+    usage error still gives one line and exit 4, and the browser, its profile and its
+    temporary files are gone with the run. (A short TMPDIR: Chromium aborts when the path
+    of the socket it makes there passes about 100 bytes.)"""
+    need("chromium")
+    scratch = Path(tempfile.mkdtemp(prefix="h-", dir="/tmp"))
+    project = scratch.parent / f"{scratch.name}-project"
+    project.mkdir()
+    try:
+        (project / "test_x.py").write_text("def test_x():\n    pass\n")
+        env = {**os.environ, "TMPDIR": str(scratch)}
+        env.pop("PYTEST_ADDOPTS", None)
+        command = [sys.executable, "-m", "harness.cli", "run", "--runtime", "chromium", "--bogus"]
+        proc = subprocess.run(command, cwd=project, capture_output=True, text=True, env=env, timeout=300)
+        assert proc.returncode == 4, proc.stdout + proc.stderr
+        assert proc.stderr.strip().splitlines() == ["ERROR: unrecognized arguments: --bogus"], proc.stderr
+        assert list(scratch.iterdir()) == []
+        running = [p for p in Path("/proc").glob("[0-9]*/cmdline") if str(scratch).encode() in _read(p)]
+        assert running == []
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(project, ignore_errors=True)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:  # the process ended meanwhile
+        return b""

@@ -192,6 +192,12 @@ class Runtime(ABC):
             raise HarnessError(f"{', '.join(settings.given)}: only browser runtimes take this (not {cls.name})")
         return None
 
+    @classmethod
+    def prelaunch(cls, settings: LaunchSettings) -> None:
+        """Start what this runtime needs and can have before the run is known (a browser),
+        while the host starts up; nothing by default."""
+        return None
+
     @abstractmethod
     def start(self) -> None:
         """Launch the runtime; its events (first ``ready``) arrive on ``self.events``."""

@@ -19,9 +19,9 @@ child's inherited stdout would), its stderr through ``StderrTail``.
 
 from __future__ import annotations
 
+import functools
 import html
 import os
-import shutil
 import sys
 import tempfile
 import threading
@@ -35,7 +35,7 @@ from harness.inside import protocol
 from harness.runtimes import bytecode, snapshot
 from harness.runtimes.base import BootConfig, Runtime, StderrTail
 from harness.runtimes.launchers import Browser, Launcher, Pages
-from harness.runtimes.launchers.direct import DirectLauncher
+from harness.runtimes.launchers.direct import DirectLauncher, remove_profile
 from harness.runtimes.launchers.plan import Plan, plan
 from harness.runtimes.launchers.settings import LaunchSettings
 from harness.runtimes.launchers.shared import PageLauncher, SharedBrowser
@@ -113,10 +113,11 @@ class BrowserRuntime(Runtime):
     _stdout_fd: int | None = None
     _stderr_fd: int | None = None
 
-    def command(self, executable: str, profile: Path, url: str) -> list[str]:
+    @classmethod
+    def command(cls, settings: LaunchSettings, executable: str, profile: Path, url: str) -> list[str]:
         """The command line that opens ``url`` headless with the fresh ``profile`` dir
         (the direct launch; a browser without one never gets a direct plan)."""
-        raise NotImplementedError(f"{self.name} has no direct launch")
+        raise NotImplementedError(f"{cls.name} has no direct launch")
 
     def snapshot_for(self) -> snapshot.BrowserSnapshot | None:
         """This runtime's memory snapshot on the run's server, keyed by browser and mode."""
@@ -134,7 +135,8 @@ class BrowserRuntime(Runtime):
             return None
         return bytecode.BrowserBytecode(bytecode.key(self.boot.dist.version, self.browser.engine, str(self.boot.cwd)))
 
-    def prepare_profile(self, profile: Path) -> None:
+    @classmethod
+    def prepare_profile(cls, profile: Path) -> None:
         """Fill the fresh profile directory before a direct launch (nothing by default)."""
 
     @classmethod
@@ -147,7 +149,7 @@ class BrowserRuntime(Runtime):
         return self.boot.launch
 
     def _launcher_for(self, chosen: Plan, profile: Path) -> Launcher:
-        shared = self._shared_browser(chosen)
+        shared = self.shared_browser(chosen)
         if shared is not None:
             return PageLauncher(shared)
         if chosen.driver == "selenium":
@@ -156,9 +158,26 @@ class BrowserRuntime(Runtime):
             return SeleniumLauncher(chosen, profile)
         assert chosen.executable is not None
         self.prepare_profile(profile)
-        return DirectLauncher(chosen.description, chosen.executable, profile, self.command)
+        command = functools.partial(self.command, chosen.settings)
+        return DirectLauncher(chosen.description, chosen.executable, profile, command)
 
-    def _shared_browser(self, chosen: Plan) -> SharedBrowser | None:
+    @classmethod
+    def prelaunch(cls, launch: LaunchSettings) -> None:
+        """Start Chromium (started directly) while the host is still starting up, so that
+        the runtime finds it running: the host's start-up (about a second of imports and
+        plugins) and the browser's (about half a second) overlap. Anything that goes wrong
+        here is left to the runtime's own start, which reports it."""
+        try:
+            chosen = cls.launch_plan(launch)
+        except HarnessError:
+            return
+        if chosen.driver == "direct":
+            shared = cls.shared_browser(chosen)
+            if shared is not None:
+                shared.reserve()
+
+    @classmethod
+    def shared_browser(cls, chosen: Plan) -> SharedBrowser | None:
         """The run's one browser that this runtime opens a page in, where the launcher can
         hold many pages: Playwright, and Chromium started directly (DevTools over a pipe).
         Selenium and Firefox or WebKit started directly: None, a browser per runtime."""
@@ -169,20 +188,20 @@ class BrowserRuntime(Runtime):
 
                 return PlaywrightLauncher(chosen), None
 
-        elif chosen.driver == "direct" and self.browser.engine == "chromium" and chosen.executable:
+        elif chosen.driver == "direct" and cls.browser.engine == "chromium" and chosen.executable:
             executable = chosen.executable
 
             def make() -> tuple[Pages, Path | None]:
                 from harness.runtimes.launchers.cdp import CdpLauncher
 
-                profile = Path(tempfile.mkdtemp(prefix=f"harness-{self.name}-"))
-                self.prepare_profile(profile)
-                return CdpLauncher(chosen.description, executable, profile, self.command), profile
+                profile = Path(tempfile.mkdtemp(prefix=f"harness-{cls.name}-"))
+                cls.prepare_profile(profile)
+                command = functools.partial(cls.command, chosen.settings)
+                return CdpLauncher(chosen.description, executable, profile, command), profile
 
         else:
             return None
-        # The runtimes of one run share one plan object (the pool's BootConfig).
-        return SharedBrowser.acquire((self.name, id(chosen)), make)
+        return SharedBrowser.acquire((cls.name, chosen.identity), make)
 
     def start(self) -> None:
         chosen = self._plan()
@@ -276,7 +295,7 @@ class BrowserRuntime(Runtime):
                         os.close(fd)
                 self._stdout_fd = self._stderr_fd = None
         if self._profile is not None:
-            shutil.rmtree(self._profile, ignore_errors=True)
+            remove_profile(self._profile)
             self._profile = None
 
     def booted(self) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from harness.runtimes.browser import BrowserRuntime
 from harness.runtimes.launchers import Browser
+from harness.runtimes.launchers.settings import LaunchSettings
 
 # Quiet and deterministic: no network besides the run's server, no first-run work, and no
 # throttling of a page that is never shown.
@@ -38,12 +39,12 @@ class ChromiumRuntime(BrowserRuntime):
         arguments=FLAGS,
     )
 
-    def command(self, executable: str, profile: Path, url: str) -> list[str]:
+    @classmethod
+    def command(cls, settings: LaunchSettings, executable: str, profile: Path, url: str) -> list[str]:
         # As root Chromium refuses to start with its sandbox on.
         sandbox = ["--no-sandbox"] if os.geteuid() == 0 else []
-        extra = self._plan().settings.arguments
-        headless = ["--headless"] if self._plan().settings.headless else []
-        return [executable, *headless, *FLAGS, *sandbox, *extra, f"--user-data-dir={profile}", url]
+        headless = ["--headless"] if settings.headless else []
+        return [executable, *headless, *FLAGS, *sandbox, *settings.arguments, f"--user-data-dir={profile}", url]
 
 
 class ChromiumWorkerRuntime(ChromiumRuntime):

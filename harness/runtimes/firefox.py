@@ -8,6 +8,7 @@ from pathlib import Path
 import browsers
 from harness.runtimes.browser import BrowserRuntime
 from harness.runtimes.launchers import Browser
+from harness.runtimes.launchers.settings import LaunchSettings
 
 
 class FirefoxRuntime(BrowserRuntime):
@@ -21,14 +22,15 @@ class FirefoxRuntime(BrowserRuntime):
         install_hint="apt-get install firefox-esr",
     )
 
-    def prepare_profile(self, profile: Path) -> None:
+    @classmethod
+    def prepare_profile(cls, profile: Path) -> None:
         # Preferences a test run needs (no slow-script stop, no first-run or update work).
         shutil.copyfile(browsers.entry("firefox-user.js"), profile / "user.js")
 
-    def command(self, executable: str, profile: Path, url: str) -> list[str]:
-        extra = self._plan().settings.arguments
-        headless = ["--headless"] if self._plan().settings.headless else []
-        return [executable, *headless, "--no-remote", *extra, "--profile", str(profile), url]
+    @classmethod
+    def command(cls, settings: LaunchSettings, executable: str, profile: Path, url: str) -> list[str]:
+        headless = ["--headless"] if settings.headless else []
+        return [executable, *headless, "--no-remote", *settings.arguments, "--profile", str(profile), url]
 
 
 class FirefoxWorkerRuntime(FirefoxRuntime):

@@ -3,7 +3,9 @@ line: no driver in between (the default where the binary is installed)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -50,6 +52,18 @@ class DirectLauncher(Launcher):
         with self._lock:
             process = self._process
         kill_group(process)
+
+
+def remove_profile(profile: Path) -> None:
+    """Remove a browser's profile directory once the browser is gone, and the directory its
+    ``SingletonSocket`` link points to: Chromium makes that one in TMPDIR and removes it only
+    when it exits by itself, never when killed. (Not TMPDIR inside the profile: a socket's
+    path must stay under about 100 bytes.)"""
+    with contextlib.suppress(OSError):
+        singleton = Path(os.readlink(profile / "SingletonSocket")).parent
+        if singleton.name.startswith("org.chromium.Chromium."):
+            shutil.rmtree(singleton, ignore_errors=True)
+    shutil.rmtree(profile, ignore_errors=True)
 
 
 def watch(process: subprocess.Popen[bytes], log: MutableSequence[str], ended: Callable[[str], None]) -> None:

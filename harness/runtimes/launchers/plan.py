@@ -59,6 +59,15 @@ class Plan:
         return f"{self.browser.engine} ({self.driver}{where})"
 
     @property
+    def identity(self) -> tuple[str | None, ...]:
+        """Plans with equal identities reach the same browser the same way: a run's
+        runtimes share a browser by it (``launchers.shared``), also with one started
+        before the run's own plan was made."""
+        s = self.settings
+        options = json.dumps(dict(s.options), sort_keys=True, default=str)
+        return (self.browser.engine, self.driver, self.executable, self.webdriver, self.remote, s.remote, options)
+
+    @property
     def summary(self) -> str:
         """For the report header: how the browser was had and which binaries."""
         parts = [self.driver] + [p for p in (self.settings.remote, self.webdriver, self.executable) if p]

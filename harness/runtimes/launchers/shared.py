@@ -15,7 +15,8 @@ The others (Selenium, Firefox and WebKit started directly) get one browser per r
 
 from __future__ import annotations
 
-import shutil
+import atexit
+import contextlib
 import threading
 from collections.abc import Callable, Hashable
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import ClassVar
 
 from harness.errors import HarnessError
 from harness.runtimes.launchers import Launcher, Pages
+from harness.runtimes.launchers.direct import remove_profile
 
 
 class SharedBrowser:
@@ -39,6 +41,7 @@ class SharedBrowser:
         self._start_lock = threading.Lock()
         self._started = False
         self._failure: HarnessError | None = None
+        self._reserved = False
 
     @classmethod
     def acquire(cls, key: Hashable, make: Callable[[], tuple[Pages, Path | None]]) -> SharedBrowser:
@@ -61,7 +64,26 @@ class SharedBrowser:
         if last:
             self.launcher.close()
             if self.profile is not None:
-                shutil.rmtree(self.profile, ignore_errors=True)
+                remove_profile(self.profile)
+
+    def reserve(self) -> None:
+        """Start the browser now, in the background, for pages that will come: the
+        ``acquire`` that made this counts as a user until the first page is open (or the
+        process ends without one)."""
+        self._reserved = True
+        atexit.register(self.unreserve)
+        threading.Thread(target=self._start_quietly, daemon=True).start()
+
+    def _start_quietly(self) -> None:
+        with contextlib.suppress(HarnessError):  # kept, and raised to every page that asks
+            self.start()
+
+    def unreserve(self) -> None:
+        """A page is open, or none will come: the reservation is no user any more."""
+        with self._registry_lock:
+            reserved, self._reserved = self._reserved, False
+        if reserved:
+            self.release()
 
     def start(self) -> None:
         """Start the browser once (the first page waits for it, the others too); if it
@@ -98,6 +120,7 @@ class PageLauncher(Launcher):
         page = self.shared.launcher.new_page(url, self.ended)
         with self._lock:
             self._page = page
+        self.shared.unreserve()
         if self.closing:
             self.shared.launcher.close_page(page)
 
