@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -188,9 +189,9 @@ def test_bad_input_gives_one_line(tmp_path: Path, case: Case) -> None:
 
 
 def test_a_usage_error_ends_the_browser_started_early() -> None:
-    """Chromium starts while the host starts up, before pytest checks the command line: a
-    usage error still gives one line and exit 4, and the browser, its profile and its
-    temporary files are gone with the run. (A short TMPDIR: Chromium aborts when the path
+    """Chromium starts while the host starts up, before the run's input is checked: input
+    refused before any runtime starts still gives one line and exit 4, and the browser,
+    its profile and its temporary files are gone with the run. (A short TMPDIR: Chromium aborts when the path
     of the socket it makes there passes about 100 bytes.)"""
     need("chromium")
     scratch = Path(tempfile.mkdtemp(prefix="h-", dir="/tmp"))
@@ -200,16 +201,29 @@ def test_a_usage_error_ends_the_browser_started_early() -> None:
         (project / "test_x.py").write_text("def test_x():\n    pass\n")
         env = {**os.environ, "TMPDIR": str(scratch)}
         env.pop("PYTEST_ADDOPTS", None)
-        command = [sys.executable, "-m", "harness.cli", "run", "--runtime", "chromium", "--bogus"]
+        missing = "./nope-1.0-py3-none-any.whl"  # refused before any runtime starts
+        command = [sys.executable, "-m", "harness.cli", "run", "--runtime", "chromium", "--with", missing]
         proc = subprocess.run(command, cwd=project, capture_output=True, text=True, env=env, timeout=300)
         assert proc.returncode == 4, proc.stdout + proc.stderr
-        assert proc.stderr.strip().splitlines() == ["ERROR: unrecognized arguments: --bogus"], proc.stderr
+        assert proc.stderr.strip().splitlines() == [f"ERROR: --with {missing[2:]}: no such file"], proc.stderr
         assert list(scratch.iterdir()) == []
-        running = [p for p in Path("/proc").glob("[0-9]*/cmdline") if str(scratch).encode() in _read(p)]
-        assert running == []
+        assert _browsers_using(scratch) == []
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         shutil.rmtree(project, ignore_errors=True)
+
+
+def _browsers_using(scratch: Path) -> list[Path]:
+    """Processes whose command line names ``scratch`` (a browser's profile is there), once
+    those the run killed on its way out have had a few seconds to be gone."""
+
+    def running() -> list[Path]:
+        return [p for p in Path("/proc").glob("[0-9]*/cmdline") if str(scratch).encode() in _read(p)]
+
+    deadline = time.monotonic() + 10
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return running()
 
 
 def _read(path: Path) -> bytes:
