@@ -13,7 +13,7 @@ import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 SCRATCH_PREFIX = ".wasm_patches-probe-"
@@ -37,6 +37,22 @@ def load_js(name: str) -> Any:
 
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), name), encoding="utf-8") as f:
         return run_js(f.read())
+
+
+@contextlib.contextmanager
+def switched(state: Any, enabled: bool) -> Iterator[None]:
+    """Turn a patch's installed JS wrappers on or off for a while (``state.enabled``, which
+    the wrappers read; no-op for None, nothing installed): a probe measures the runtime
+    itself with them off, a verify the fix with them on."""
+    if state is None:
+        yield
+        return
+    before = bool(state.enabled)
+    state.enabled = enabled
+    try:
+        yield
+    finally:
+        state.enabled = before
 
 
 def is_nodefs(path: str) -> bool:

@@ -22,8 +22,9 @@ import os
 import stat
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
-from .emscripten import SCRATCH_PREFIX, in_pyodide, load_js, module, probe_dirs
+from .emscripten import SCRATCH_PREFIX, in_pyodide, load_js, module, probe_dirs, switched
 
 NAME = "fd-without-path"
 
@@ -205,32 +206,20 @@ def _collapse(det: dict[str, dict[str, str | None]]) -> dict[str, bool]:
     return {c: any(v is not None for v in det[c].values()) for c in CHECKS}
 
 
-@contextlib.contextmanager
-def _wrappers(enabled: bool) -> Iterator[None]:
-    """Temporarily switch installed JS wrappers on/off (no-op when none are installed)."""
-    st = None
-    if in_pyodide():
-        st = getattr(module(), _STATE_KEY, None)
-    if st is None:
-        yield
-        return
-    before = bool(st.enabled)
-    st.enabled = enabled
-    try:
-        yield
-    finally:
-        st.enabled = before
+def _state() -> Any:
+    """The installed wrappers' switch, or None (none installed in this JS world)."""
+    return getattr(module(), _STATE_KEY, None) if in_pyodide() else None
 
 
 def probe(nodefs_dirs: Sequence[str] | None = None, **_: object) -> dict[str, bool]:
     """Defects of the runtime itself (installed wrappers bypassed): True = defect present."""
-    with _wrappers(False):
+    with switched(_state(), False):
         return _collapse(detail(nodefs_dirs))
 
 
 def verify(nodefs_dirs: Sequence[str] | None = None, **_: object) -> dict[str, bool]:
     """Same checks with the wrappers active: True = still failing after `apply`."""
-    with _wrappers(True):
+    with switched(_state(), True):
         return _collapse(detail(nodefs_dirs))
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from .emscripten import SCRATCH_PREFIX, in_pyodide, load_js, module, probe_dirs
+from .emscripten import SCRATCH_PREFIX, in_pyodide, load_js, module, probe_dirs, switched
 
 NAME = "nodefs-create-race"
 #: check -> the step after which the other process creates the file.
@@ -29,16 +29,6 @@ INSTALLED: list[str] = []
 def _patch() -> Any:
     """{install, race, state} of the JS half, for this runtime's Module."""
     return load_js("nodefs_create_race.js")(module())
-
-
-@contextlib.contextmanager
-def _enabled(patch: Any, enabled: bool) -> Iterator[None]:
-    before = bool(patch.state.enabled)
-    patch.state.enabled = enabled
-    try:
-        yield
-    finally:
-        patch.state.enabled = before
 
 
 def _check(patch: Any, directory: str, stage: str) -> bool:
@@ -69,7 +59,7 @@ def _detail(nodefs_dirs: Sequence[str] | None, enabled: bool) -> dict[str, bool]
     if not nodefs:
         return found  # browsers, or no host directory mounted: nothing to race on
     patch = _patch()
-    with _enabled(patch, enabled):
+    with switched(patch.state, enabled):
         return {check: _check(patch, nodefs[0], stage) for check, stage in CHECKS.items()}
 
 
